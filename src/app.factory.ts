@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { Clock, SystemClock } from './common/clock.js';
+import { resolveDataEncryptionKey } from './database/data-encryption-key.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
+import { MAX_BODY_SIZE } from './graphql/query-limits.js';
+
+export interface TesseraApp {
+  readonly app: NestExpressApplication;
+  /** Stops the app, then the embedded database if there is one. */
+  close(): Promise<void>;
+}
+
+export interface TesseraAppOptions {
+  readonly clock?: Clock;
+  readonly logger?: LoggerService | false;
+}
+
+const SERVER_POOL_SIZE = 10;
+
+/**
+ * Builds the whole service for a configuration: the embedded database when DATABASE_URL is
+ * unset, migrations, every module. Used by main.ts and by the end-to-end tests alike.
+ */
+export async function createTesseraApp(config: AppConfig, options: TesseraAppOptions = {}): Promise<TesseraApp> {
+  const dataEncryptionKey = resolveDataEncryptionKey(config);
+  let embedded: EmbeddedPostgres | undefined;
+  if (config.database.kind === 'embedded') embedded = await startEmbeddedPostgres(config.database.dataDir);
+  const database =
+    config.database.kind === 'embedded'
+      ? { url: embedded!.url, poolSize: 1 }
+      : { url: config.database.url, poolSize: SERVER_POOL_SIZE };
+
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ config, database, clock: options.clock ?? new SystemClock(), dataEncryptionKey }),
+      { bodyParser: false, logger: options.logger ?? false, abortOnError: false },
+    );
+    app.useBodyParser('json', { limit: MAX_BODY_SIZE });
+    app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
+    app.disable('x-powered-by');
+    if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+    if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: false });
+    await app.init();
+    return {
+      app,
+      async close() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

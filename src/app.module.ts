@@ -1,0 +1,77 @@
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from './config/app-config.js';
+import type { Clock } from './common/clock.js';
+import { CoreModule } from './core.module.js';
+import { buildDataSourceOptions, type ConnectionTarget } from './database/data-source-options.js';
+import { runMigrations } from './database/run-migrations.js';
+import { formatGraphQLError } from './graphql/graphql-error.formatter.js';
+import { HttpErrorFilter } from './graphql/http-error.filter.js';
+import { createInputValidationPipe } from './graphql/input-validation.js';
+import { queryLimitProtections } from './graphql/query-limits.js';
+import type { GraphQLRequestContext } from './graphql/request-context.js';
+import { HealthModule } from './health/health.module.js';
+import { DeviceModule } from './modules/device/device.module.js';
+import { SessionModule } from './modules/session/session.module.js';
+import { TokenModule } from './modules/token/token.module.js';
+import { UserModule } from './modules/user/user.module.js';
+
+export interface AppModuleOptions {
+  readonly config: AppConfig;
+  readonly database: ConnectionTarget;
+  readonly clock: Clock;
+  readonly dataEncryptionKey: Buffer;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    const { config } = options;
+    const development = config.nodeEnv !== 'production';
+    const limits = queryLimitProtections();
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, options.clock, options.dataEncryptionKey),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => buildDataSourceOptions(options.database),
+          // Migrations run before any module initialises, so the signing keys and secrets find their tables.
+          dataSourceFactory: async (dataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            await runMigrations(dataSource, { exclusive: options.database.poolSize > 1 });
+            return dataSource;
+          },
+        }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          path: '/graphql',
+          autoSchemaFile: true,
+          sortSchema: true,
+          buildSchemaOptions: { dateScalarMode: 'isoDate' },
+          graphiql: false,
+          introspection: development,
+          plugins: [...limits.plugins, ...(development ? [ApolloServerPluginLandingPageLocalDefault({ embed: true })] : [])],
+          validationRules: limits.validationRules,
+          allowBatchedHttpRequests: false,
+          includeStacktraceInErrorResponses: false,
+          formatError: formatGraphQLError,
+          context: ({ req }: GraphQLRequestContext): GraphQLRequestContext => ({ req }),
+        }),
+        HealthModule,
+        UserModule,
+        TokenModule,
+        DeviceModule,
+        SessionModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createInputValidationPipe },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,193 @@
+import { formatDuration, parseDuration } from './duration.js';
+
+export type DatabaseConfig =
+  | { readonly kind: 'postgres'; readonly url: string }
+  | { readonly kind: 'embedded'; readonly dataDir: string };
+
+export interface AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly redisUrl?: string;
+  readonly accessTokenTtlMs: number;
+  readonly refreshTokenTtlMs: number;
+  readonly trustedDeviceRefreshTokenTtlMs: number;
+  readonly sessionIdleTimeoutMs: number;
+  readonly refreshReuseGraceMs: number;
+  readonly maxSessionsPerUser: number;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly signingKeyFile?: string;
+  /** 32 bytes. Absent only in embedded mode, where the database module generates one into DATA_DIR. */
+  readonly dataEncryptionKey?: Buffer;
+  readonly activityRetentionMs: number;
+  readonly loginMaxFailures: number;
+  readonly loginFailureWindowMs: number;
+  readonly admin?: { readonly email: string; readonly password: string };
+  readonly introspection?: { readonly clientId: string; readonly clientSecret: string };
+  readonly corsOrigins: readonly string[];
+  readonly trustProxy?: boolean | number | string;
+  readonly logLevel: string;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/**
+ * Turns the environment into a typed, bounded configuration. The only place that
+ * interprets environment variables: everything else receives an AppConfig.
+ * Throws a ConfigError whose message is one line naming every bad variable.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const duration = (name: string, fallback: string, min: number, max: number): number => {
+    const text = read(name) ?? fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      problems.push(`${name}=${text} is not a duration (use e.g. 30s, 15m, 7d); allowed ${formatDuration(min)}–${formatDuration(max)}`);
+      return parseDuration(fallback)!;
+    }
+    if (ms < min || ms > max) {
+      problems.push(`${name}=${text} is out of bounds; allowed ${formatDuration(min)}–${formatDuration(max)}`);
+    }
+    return ms;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const text = read(name);
+    if (text === undefined) return fallback;
+    const value = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${text} is out of bounds; allowed an integer ${min}–${max}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const text = read(name);
+    if (text === undefined) return undefined;
+    try {
+      const parsed = new URL(text);
+      if (protocols.includes(parsed.protocol)) return text;
+    } catch {
+      // reported below
+    }
+    problems.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+    return undefined;
+  };
+
+  const nodeEnvText = read('NODE_ENV') ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnvText)) {
+    problems.push(`NODE_ENV=${nodeEnvText} is not one of development, production, test`);
+  }
+  const nodeEnv = (['development', 'production', 'test'].includes(nodeEnvText) ? nodeEnvText : 'development') as AppConfig['nodeEnv'];
+  const production = nodeEnv === 'production';
+
+  const port = integer('PORT', 3000, 0, 65_535);
+  const dataDir = read('DATA_DIR') ?? './data';
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+
+  const accessTokenTtlMs = duration('ACCESS_TOKEN_TTL', '15m', 15 * MINUTE, 60 * MINUTE);
+  const refreshTokenTtlMs = duration('REFRESH_TOKEN_TTL', '7d', 7 * DAY, 30 * DAY);
+  const trustedDeviceRefreshTokenTtlMs = duration('TRUSTED_DEVICE_REFRESH_TOKEN_TTL', '30d', 7 * DAY, 30 * DAY);
+  if (trustedDeviceRefreshTokenTtlMs < refreshTokenTtlMs) {
+    problems.push(`TRUSTED_DEVICE_REFRESH_TOKEN_TTL must be at least REFRESH_TOKEN_TTL (${formatDuration(refreshTokenTtlMs)})`);
+  }
+  const sessionIdleTimeoutMs = duration('SESSION_IDLE_TIMEOUT', '30m', MINUTE, 24 * 60 * MINUTE);
+  const refreshReuseGraceMs = duration('REFRESH_REUSE_GRACE', '10s', 0, MINUTE);
+  const maxSessionsPerUser = integer('MAX_SESSIONS_PER_USER', 10, 1, 100);
+  const activityRetentionMs = duration('ACTIVITY_RETENTION', '90d', DAY, 3650 * DAY);
+  const loginMaxFailures = integer('LOGIN_MAX_FAILURES', 5, 1, 1000);
+  const loginFailureWindowMs = duration('LOGIN_FAILURE_WINDOW', '15m', MINUTE, DAY);
+
+  const jwtIssuer = read('JWT_ISSUER');
+  const jwtAudience = read('JWT_AUDIENCE');
+  if (production && (!jwtIssuer || !jwtAudience)) {
+    problems.push('JWT_ISSUER and JWT_AUDIENCE must be set explicitly when NODE_ENV=production');
+  }
+
+  let dataEncryptionKey: Buffer | undefined;
+  const keyText = read('DATA_ENCRYPTION_KEY');
+  if (keyText !== undefined) {
+    const decoded = Buffer.from(keyText, 'base64');
+    if (decoded.length !== 32) {
+      problems.push('DATA_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    } else {
+      dataEncryptionKey = decoded;
+    }
+  } else if (databaseUrl !== undefined || production) {
+    problems.push('DATA_ENCRYPTION_KEY is required when DATABASE_URL is set or NODE_ENV=production (32 bytes, base64; the same on every instance)');
+  }
+
+  const adminEmail = read('ADMIN_EMAIL');
+  const adminPassword = read('ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+
+  const introspectionId = read('INTROSPECTION_CLIENT_ID');
+  const introspectionSecret = read('INTROSPECTION_CLIENT_SECRET');
+  if ((introspectionId === undefined) !== (introspectionSecret === undefined)) {
+    problems.push('INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET must be set together');
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+
+  return {
+    nodeEnv,
+    port,
+    dataDir,
+    database: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'embedded', dataDir },
+    redisUrl,
+    accessTokenTtlMs,
+    refreshTokenTtlMs,
+    trustedDeviceRefreshTokenTtlMs,
+    sessionIdleTimeoutMs,
+    refreshReuseGraceMs,
+    maxSessionsPerUser,
+    jwtIssuer: jwtIssuer ?? 'http://localhost:3000',
+    jwtAudience: jwtAudience ?? 'tessera',
+    signingKeyFile: read('SIGNING_KEY_FILE'),
+    dataEncryptionKey,
+    activityRetentionMs,
+    loginMaxFailures,
+    loginFailureWindowMs,
+    admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
+    introspection:
+      introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,
+    corsOrigins: (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    trustProxy: parseTrustProxy(read('TRUST_PROXY')),
+    logLevel,
+  };
+}
+
+function parseTrustProxy(text: string | undefined): AppConfig['trustProxy'] {
+  if (text === undefined || text === 'false') return undefined;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text;
+}

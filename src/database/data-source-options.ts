@@ -1,0 +1,40 @@
+import type { DataSourceOptions } from 'typeorm';
+import { UserEntity } from '../modules/user/data/user.entity.js';
+import { DeviceEntity } from '../modules/device/data/device.entity.js';
+import { SessionEntity } from '../modules/session/data/session.entity.js';
+import { RefreshTokenEntity } from '../modules/session/data/refresh-token.entity.js';
+import { SigningKeyEntity } from '../modules/token/data/signing-key.entity.js';
+import { AppSecretEntity } from './app-secret.entity.js';
+import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema.js';
+
+export const ENTITIES = [UserEntity, DeviceEntity, SessionEntity, RefreshTokenEntity, SigningKeyEntity, AppSecretEntity];
+export const MIGRATIONS = [InitialSchema1764300000000];
+
+export interface ConnectionTarget {
+  readonly url: string;
+  /** 1 for the embedded server: PGlite serialises everything through one backend. */
+  readonly poolSize: number;
+}
+
+/** The one definition of how Tessera talks to PostgreSQL, used by the app, the CLI and the tests. */
+export function buildDataSourceOptions(target: ConnectionTarget): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: target.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    applicationName: 'tessera',
+    extra: {
+      max: target.poolSize,
+      // Fail closed and fast when the database is gone instead of queueing requests forever.
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 15_000,
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Device } from '../modules/device/domain/device.js';
+import type { Session } from '../modules/session/domain/session.js';
+
+/**
+ * Facts about sessions and devices, published after their transaction commits. The real-time
+ * fan-out, the activity log and the alert rules subscribe here instead of being called from
+ * every code path that changes a session.
+ */
+export type DomainEvent =
+  | { readonly type: 'SESSION_CREATED'; readonly session: Session; readonly device: Device }
+  | { readonly type: 'SESSION_REFRESHED'; readonly session: Session }
+  | { readonly type: 'SESSION_ENDED'; readonly session: Session }
+  | { readonly type: 'REFRESH_TOKEN_REUSED'; readonly session: Session }
+  | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device };
+
+export type DomainEventHandler = (event: DomainEvent) => void | Promise<void>;
+
+@Injectable()
+export class DomainEvents {
+  private readonly logger = new Logger(DomainEvents.name);
+  private readonly handlers = new Set<DomainEventHandler>();
+
+  subscribe(handler: DomainEventHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** A failing subscriber is logged and never fails the request that caused the event. */
+  publish(event: DomainEvent): void {
+    for (const handler of this.handlers) {
+      try {
+        void Promise.resolve(handler(event)).catch((error: unknown) => this.reportFailure(event, error));
+      } catch (error) {
+        this.reportFailure(event, error);
+      }
+    }
+  }
+
+  private reportFailure(event: DomainEvent, error: unknown): void {
+    this.logger.error(`A ${event.type} subscriber failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { unauthenticated } from '../../../common/domain-error.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import type { AccessTokenClaims } from '../../token/domain/access-token.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { SessionStatus } from './session.js';
+import { sessionEnded } from './session.errors.js';
+import { activityWriteInterval, expiryAt } from './session-expiry.policy.js';
+
+/**
+ * The session half of authentication: a valid signature is not enough, the token's session
+ * must still be active and not idle (DESIGN.md decision 3). A database that does not answer
+ * makes this throw, and the request is refused.
+ */
+@Injectable()
+export class SessionAuthenticator {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async assertActive(claims: AccessTokenClaims): Promise<void> {
+    const state = await this.sessions.getAuthState(claims.sessionId);
+    if (!state || state.userId !== claims.userId) throw unauthenticated('The access token is not valid.');
+    if (state.status !== SessionStatus.ACTIVE) throw sessionEnded(state.status);
+
+    const now = this.clock.now();
+    const expiry = expiryAt(state, now, this.config.sessionIdleTimeoutMs);
+    if (expiry) {
+      const ended = await this.sessions.end(undefined, claims.sessionId, SessionStatus.EXPIRED, expiry, now);
+      if (ended) this.events.publish({ type: 'SESSION_ENDED', session: ended });
+      throw sessionEnded(SessionStatus.EXPIRED);
+    }
+
+    const activityIsStale =
+      now.getTime() - state.lastActivityAt.getTime() >= activityWriteInterval(this.config.sessionIdleTimeoutMs);
+    // The first request made with a successor's access token proves the app received it.
+    const commitsGeneration = claims.generation > state.committedGeneration;
+    if (activityIsStale || commitsGeneration) {
+      await this.sessions.touch(claims.sessionId, now, claims.generation);
+    }
+  }
+}

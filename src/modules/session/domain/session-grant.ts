@@ -1,0 +1,24 @@
+import type { Device } from '../../device/domain/device.js';
+import type { User } from '../../user/domain/user.js';
+import { Role } from '../../user/domain/user.js';
+import type { Session } from './session.js';
+
+/** What a login or a refresh hands to the client. */
+export interface SessionGrant {
+  readonly session: Session;
+  readonly device?: Device;
+  readonly user: User;
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: Date;
+}
+
+/** The caller of an authenticated operation. */
+export interface Actor {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly roles: readonly Role[];
+}
+
+export const isAdmin = (actor: Actor): boolean => actor.roles.includes(Role.ADMIN);

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DataCipher } from '../../../common/data-cipher.js';
+import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import { DeviceService } from '../../device/domain/device.service.js';
+import { TokenSigner } from '../../token/domain/token-signer.js';
+import { UserService } from '../../user/domain/user.service.js';
+import { SessionRepository } from '../data/session.repository.js';
+import type { ClientInfo, Session } from './session.js';
+import { SessionEndReason, SessionStatus } from './session.js';
+import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
+import type { SessionGrant } from './session-grant.js';
+import { statusForEndReason } from './session-expiry.policy.js';
+import { decideRefresh } from './token-rotation.policy.js';
+
+type RefreshOutcome =
+  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly rotated: boolean }
+  | { readonly ok: false; readonly error: Error; readonly ended?: Session; readonly reused?: boolean };
+
+export const successorAssociatedData = (sessionId: string, generation: number) =>
+  `refresh-successor:${sessionId}:${generation}`;
+
+/** Refresh-token rotation with replay and reuse detection (DESIGN.md decision 4). */
+@Injectable()
+export class SessionRefreshService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly devices: DeviceService,
+    private readonly users: UserService,
+    private readonly signer: TokenSigner,
+    private readonly cipher: DataCipher,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async refresh(presentedToken: string, client: ClientInfo): Promise<SessionGrant> {
+    if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
+    const issued = await this.sessions.findRefreshToken(hashToken(presentedToken));
+    if (!issued) throw invalidRefreshToken();
+
+    const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
+      const locked = await this.sessions.lockForRotation(tx, issued.sessionId);
+      if (!locked) return { ok: false, error: invalidRefreshToken() };
+      const now = this.clock.now();
+      const decision = decideRefresh(locked.rotation, issued.generation, now, {
+        idleTimeoutMs: this.config.sessionIdleTimeoutMs,
+        reuseGraceMs: this.config.refreshReuseGraceMs,
+      });
+      const { session } = locked;
+
+      switch (decision.kind) {
+        case 'ended':
+          return { ok: false, error: sessionEnded(decision.status) };
+        case 'expire': {
+          const ended = await this.sessions.end(tx, session.id, SessionStatus.EXPIRED, decision.reason, now);
+          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), ended };
+        }
+        case 'reuse': {
+          const reason = SessionEndReason.REFRESH_TOKEN_REUSED;
+          const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
+          return { ok: false, error: refreshTokenReused(), ended, reused: true };
+        }
+        case 'replay': {
+          const generation = locked.rotation.generation;
+          if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken() };
+          const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
+          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, rotated: false };
+        }
+        case 'rotate': {
+          const generation = locked.rotation.generation + 1;
+          const refreshToken = generateRefreshToken();
+          const rotated = await this.sessions.rotate(tx, {
+            sessionId: session.id,
+            newGeneration: generation,
+            newTokenHash: hashToken(refreshToken),
+            successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
+            now,
+            ...client,
+          });
+          await this.devices.touch(tx, session.deviceId, now);
+          return { ok: true, session: rotated, refreshToken, generation, rotated: true };
+        }
+      }
+    });
+
+    if (!outcome.ok) {
+      if (outcome.reused && outcome.ended) this.events.publish({ type: 'REFRESH_TOKEN_REUSED', session: outcome.ended });
+      if (outcome.ended) this.events.publish({ type: 'SESSION_ENDED', session: outcome.ended });
+      throw outcome.error;
+    }
+
+    const user = await this.users.getById(outcome.session.userId);
+    if (!user) throw invalidRefreshToken();
+    const access = await this.signer.sign({
+      userId: user.id,
+      sessionId: outcome.session.id,
+      roles: user.roles,
+      generation: outcome.generation,
+    });
+    if (outcome.rotated) this.events.publish({ type: 'SESSION_REFRESHED', session: outcome.session });
+    return {
+      session: outcome.session,
+      user,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: outcome.refreshToken,
+      refreshTokenExpiresAt: outcome.session.expiresAt,
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { forbidden, notFound } from '../../../common/domain-error.js';
+import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import type { DeviceDescription } from '../../device/domain/device.js';
+import { sessionLifetimeFor } from '../../device/domain/device.policy.js';
+import { DeviceService } from '../../device/domain/device.service.js';
+import { TokenSigner } from '../../token/domain/token-signer.js';
+import { UserService } from '../../user/domain/user.service.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { SessionEndReason, SessionStatus, type ClientInfo, type Session } from './session.js';
+import { expiryAt, statusForEndReason } from './session-expiry.policy.js';
+import { isAdmin, type Actor, type SessionGrant } from './session-grant.js';
+
+export interface Credentials {
+  readonly email: string;
+  readonly password: string;
+}
+
+/** Opening, listing and ending sessions. Rotation lives in SessionRefreshService. */
+@Injectable()
+export class SessionService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly devices: DeviceService,
+    private readonly users: UserService,
+    private readonly signer: TokenSigner,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
+    const user = await this.users.verifyCredentials(credentials.email, credentials.password);
+    const refreshToken = generateRefreshToken();
+    const now = this.clock.now();
+    const { session, device, isNewDevice } = await this.sessions.transaction(async (tx) => {
+      const { device, isNew } = await this.devices.recognise(tx, user.id, description, now);
+      const lifetimeMs = sessionLifetimeFor(device, this.config);
+      const session = await this.sessions.insert(tx, {
+        id: randomUUID(),
+        userId: user.id,
+        deviceId: device.id,
+        now,
+        expiresAt: new Date(now.getTime() + lifetimeMs),
+        ...client,
+        refreshTokenHash: hashToken(refreshToken),
+      });
+      return { session, device, isNewDevice: isNew };
+    });
+
+    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device });
+    this.events.publish({ type: 'SESSION_CREATED', session, device });
+
+    const access = await this.signer.sign({ userId: user.id, sessionId: session.id, roles: user.roles, generation: 0 });
+    return {
+      session,
+      device,
+      user,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt: session.expiresAt,
+    };
+  }
+
+  async listActive(actor: Actor, userId: string = actor.userId): Promise<Session[]> {
+    this.assertMayActFor(actor, userId);
+    return this.sessions.listActive(userId, this.clock.now(), this.config.sessionIdleTimeoutMs);
+  }
+
+  /** The caller's own session in any state (for audit), or anyone's for an admin. */
+  async get(actor: Actor, sessionId: string): Promise<Session> {
+    return this.settleExpiry(await this.getVisible(actor, sessionId));
+  }
+
+  /** Idempotent: revoking an ended session answers its final state. */
+  async revoke(actor: Actor, sessionId: string): Promise<Session> {
+    const session = await this.settleExpiry(await this.getVisible(actor, sessionId));
+    const reason = session.userId === actor.userId ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN;
+    return (await this.end(session.id, reason)) ?? (await this.getVisible(actor, sessionId));
+  }
+
+  async revokeAll(actor: Actor, options: { exceptCurrent?: boolean; userId?: string }): Promise<number> {
+    const userId = options.userId ?? actor.userId;
+    this.assertMayActFor(actor, userId);
+    const own = userId === actor.userId;
+    const ended = await this.sessions.endAllForUser(
+      userId,
+      own && options.exceptCurrent ? actor.sessionId : null,
+      own ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN,
+      this.clock.now(),
+    );
+    for (const session of ended) this.events.publish({ type: 'SESSION_ENDED', session });
+    return ended.length;
+  }
+
+  async logout(actor: Actor): Promise<boolean> {
+    await this.end(actor.sessionId, SessionEndReason.LOGOUT);
+    return true;
+  }
+
+  private async end(sessionId: string, reason: SessionEndReason): Promise<Session | undefined> {
+    const ended = await this.sessions.end(undefined, sessionId, statusForEndReason(reason), reason, this.clock.now());
+    if (ended) this.events.publish({ type: 'SESSION_ENDED', session: ended });
+    return ended;
+  }
+
+  /** A session the sweeper has not reached yet is shown, and ended, as what it already is. */
+  private async settleExpiry(session: Session): Promise<Session> {
+    if (session.status !== SessionStatus.ACTIVE) return session;
+    const expiry = expiryAt(session, this.clock.now(), this.config.sessionIdleTimeoutMs);
+    if (!expiry) return session;
+    return (await this.end(session.id, expiry)) ?? session;
+  }
+
+  /** Another user's session is reported as missing, not forbidden: its existence is not the caller's business. */
+  private async getVisible(actor: Actor, sessionId: string): Promise<Session> {
+    const session = await this.sessions.getById(sessionId);
+    if (!session || (session.userId !== actor.userId && !isAdmin(actor))) throw notFound('session');
+    return session;
+  }
+
+  private assertMayActFor(actor: Actor, userId: string): void {
+    if (userId !== actor.userId && !isAdmin(actor)) throw forbidden('Only administrators may act on another user’s sessions.');
+  }
+}

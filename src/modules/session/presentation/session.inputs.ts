@@ -1,0 +1,54 @@
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { DeviceInput } from '../../device/presentation/device.input.js';
+
+@InputType('CreateSessionInput')
+export class CreateSessionInput {
+  @Field(() => String)
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email: string;
+
+  @Field(() => String)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  password: string;
+
+  @Field(() => DeviceInput)
+  @ValidateNested()
+  @Type(() => DeviceInput)
+  device: DeviceInput;
+}
+
+@InputType('RefreshSessionInput')
+export class RefreshSessionInput {
+  @Field(() => String)
+  @IsString()
+  @MaxLength(256)
+  refreshToken: string;
+}
+
+@InputType('RevokeAllSessionsInput')
+export class RevokeAllSessionsInput {
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: "Keep the caller's own session alive (sign out everywhere else).",
+  })
+  @IsOptional()
+  @IsBoolean()
+  exceptCurrent?: boolean;
+
+  @Field(() => ID, { nullable: true, description: "Admins only: whose sessions to end. Defaults to the caller." })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be a session service id' })
+  userId?: string;
+}
+
+/** REST body of /api/auth/session/revoke. */
+export class RevokeSessionBody {
+  @IsUUID('all', { message: 'sessionId must be a session id' })
+  sessionId: string;
+}

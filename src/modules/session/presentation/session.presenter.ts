@@ -1,0 +1,45 @@
+import type { Device } from '../../device/domain/device.js';
+import { toDeviceObject } from '../../device/presentation/device.type.js';
+import { toUserType } from '../../user/presentation/user.type.js';
+import type { Session } from '../domain/session.js';
+import type { SessionGrant } from '../domain/session-grant.js';
+import { idleExpiresAt } from '../domain/session-expiry.policy.js';
+import type { SessionPayloadType, SessionType, SessionWithDevice } from './session.type.js';
+
+export function toSessionType(session: Session, currentSessionId: string | undefined, idleTimeoutMs: number): SessionType {
+  return {
+    id: session.id,
+    userId: session.userId,
+    deviceId: session.deviceId,
+    current: session.id === currentSessionId,
+    status: session.status,
+    endReason: session.endReason,
+    createdAt: session.createdAt,
+    lastActivityAt: session.lastActivityAt,
+    idleExpiresAt: idleExpiresAt(session.lastActivityAt, idleTimeoutMs),
+    expiresAt: session.expiresAt,
+    endedAt: session.endedAt,
+    ipAddress: session.ipAddress,
+    userAgent: session.userAgent,
+  };
+}
+
+/** The tokens in a grant belong to its session, which is therefore the caller's current one. */
+export function toSessionPayload(grant: SessionGrant, idleTimeoutMs: number): SessionPayloadType {
+  return {
+    tokens: {
+      tokenType: 'Bearer',
+      accessToken: grant.accessToken,
+      accessTokenExpiresAt: grant.accessTokenExpiresAt,
+      refreshToken: grant.refreshToken,
+      refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
+    },
+    session: toSessionType(grant.session, grant.session.id, idleTimeoutMs),
+    user: toUserType(grant.user),
+  };
+}
+
+export function withDevice(session: SessionType, device: Device | undefined): SessionWithDevice {
+  const { deviceId: _deviceId, ...rest } = session;
+  return { ...rest, device: device ? toDeviceObject(device) : null };
+}

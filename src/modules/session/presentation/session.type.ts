@@ -1,0 +1,84 @@
+import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { DeviceObjectType } from '../../device/presentation/device.type.js';
+import { UserType } from '../../user/presentation/user.type.js';
+import { SessionEndReason, SessionStatus } from '../domain/session.js';
+
+registerEnumType(SessionStatus, { name: 'SessionStatus' });
+registerEnumType(SessionEndReason, { name: 'SessionEndReason' });
+
+@ObjectType('Session')
+export class SessionType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => ID)
+  userId: string;
+
+  /** Resolved through DeviceLoader; not a GraphQL field itself. */
+  deviceId: string;
+
+  @Field(() => Boolean, { description: "True for the session that the caller's access token belongs to." })
+  current: boolean;
+
+  @Field(() => SessionStatus)
+  status: SessionStatus;
+
+  @Field(() => SessionEndReason, { nullable: true })
+  endReason: SessionEndReason | null;
+
+  @Field(() => GraphQLISODateTime)
+  createdAt: Date;
+
+  @Field(() => GraphQLISODateTime)
+  lastActivityAt: Date;
+
+  @Field(() => GraphQLISODateTime, {
+    description: 'When the session ends if nothing happens on it: lastActivityAt + idle timeout.',
+  })
+  idleExpiresAt: Date;
+
+  @Field(() => GraphQLISODateTime, { description: 'When the session ends whatever happens: its absolute lifetime.' })
+  expiresAt: Date;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  endedAt: Date | null;
+
+  @Field(() => String, { nullable: true })
+  ipAddress: string | null;
+
+  @Field(() => String, { nullable: true })
+  userAgent: string | null;
+}
+
+@ObjectType('TokenPair')
+export class TokenPairType {
+  @Field(() => String)
+  tokenType: string;
+
+  @Field(() => String)
+  accessToken: string;
+
+  @Field(() => GraphQLISODateTime)
+  accessTokenExpiresAt: Date;
+
+  @Field(() => String)
+  refreshToken: string;
+
+  @Field(() => GraphQLISODateTime)
+  refreshTokenExpiresAt: Date;
+}
+
+@ObjectType('SessionPayload')
+export class SessionPayloadType {
+  @Field(() => TokenPairType)
+  tokens: TokenPairType;
+
+  @Field(() => SessionType)
+  session: SessionType;
+
+  @Field(() => UserType)
+  user: UserType;
+}
+
+/** For REST, which has no field resolvers: the session with its device inlined. */
+export type SessionWithDevice = Omit<SessionType, 'deviceId'> & { device: DeviceObjectType | null };

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { DeviceModule } from '../device/device.module.js';
+import { TokenModule } from '../token/token.module.js';
+import { UserModule } from '../user/user.module.js';
+import { SessionRepository } from './data/session.repository.js';
+import { SessionAuthenticator } from './domain/session-authenticator.js';
+import { SessionRefreshService } from './domain/session-refresh.service.js';
+import { SessionService } from './domain/session.service.js';
+import { SessionController } from './presentation/session.controller.js';
+import { SessionResolver } from './presentation/session.resolver.js';
+import { TokenGuard } from './presentation/token.guard.js';
+
+@Module({
+  imports: [TokenModule, UserModule, DeviceModule],
+  providers: [
+    SessionRepository,
+    SessionService,
+    SessionRefreshService,
+    SessionAuthenticator,
+    SessionResolver,
+    { provide: APP_GUARD, useClass: TokenGuard },
+  ],
+  controllers: [SessionController],
+  exports: [SessionService, SessionAuthenticator],
+})
+export class SessionModule {}

@@ -1,0 +1,123 @@
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DataCipher } from '../../../common/data-cipher.js';
+import { SigningKeyRepository } from '../data/signing-key.repository.js';
+import type { SigningKeyEntity } from '../data/signing-key.entity.js';
+import { SIGNING_ALGORITHM } from './access-token.js';
+
+const generateRsaKeyPair = promisify(generateKeyPair);
+const MIN_MODULUS_BITS = 2048;
+/** A token signed with an unknown kid may come from a key another instance just created. */
+const RELOAD_ON_MISS_INTERVAL_MS = 5_000;
+
+export interface ActiveSigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+}
+
+/**
+ * Owns the RS256 key set: the active signing key (decrypted in memory only) and the public
+ * keys that verification may use. Keys live in the database, sealed with DATA_ENCRYPTION_KEY,
+ * so every instance of a deployment signs and verifies with the same set.
+ */
+@Injectable()
+export class TokenKeyStore implements OnModuleInit {
+  private readonly logger = new Logger(TokenKeyStore.name);
+  private active: ActiveSigningKey | undefined;
+  private verificationKeys = new Map<string, KeyObject>();
+  private publishedKeys: JWK[] = [];
+  private lastReloadAt = 0;
+
+  constructor(
+    private readonly keys: SigningKeyRepository,
+    private readonly cipher: DataCipher,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await (this.config.signingKeyFile ? this.adoptKeyFile(this.config.signingKeyFile) : this.ensureActiveKey());
+    await this.reload();
+  }
+
+  get signingKey(): ActiveSigningKey {
+    if (!this.active) throw new Error('The signing key has not been loaded');
+    return this.active;
+  }
+
+  /** Only keys of our own set, looked up by kid; never a key named or carried by the token. */
+  async verificationKey(kid: string): Promise<KeyObject | undefined> {
+    const known = this.verificationKeys.get(kid);
+    if (known) return known;
+    if (Date.now() - this.lastReloadAt < RELOAD_ON_MISS_INTERVAL_MS) return undefined;
+    await this.reload();
+    return this.verificationKeys.get(kid);
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: this.publishedKeys };
+  }
+
+  async reload(): Promise<void> {
+    this.lastReloadAt = Date.now();
+    const retiredAfter = new Date(this.clock.now().getTime() - this.config.accessTokenTtlMs - 60_000);
+    const rows = await this.keys.listUsable(retiredAfter);
+    const activeRow = rows.find((row) => row.retiredAt === null) ?? rows[0];
+    if (!activeRow) throw new Error('No signing key in the database');
+    this.verificationKeys = new Map(rows.map((row) => [row.kid, createPublicKey({ key: row.publicJwk as JWK & { kty: string }, format: 'jwk' })]));
+    this.publishedKeys = rows.map((row) => ({ ...(row.publicJwk as JWK), kid: row.kid, alg: SIGNING_ALGORITHM, use: 'sig' }));
+    this.active = { kid: activeRow.kid, privateKey: this.unseal(activeRow) };
+  }
+
+  private async ensureActiveKey(): Promise<void> {
+    await this.keys.inKeyCreationLock(async (tx) => {
+      if (await this.keys.findActive(tx)) return;
+      const { privateKey } = await generateRsaKeyPair('rsa', { modulusLength: MIN_MODULUS_BITS });
+      await this.keys.insertActive(tx, await this.seal(privateKey));
+      this.logger.log('Generated a new RS256 signing key');
+    });
+  }
+
+  private async adoptKeyFile(path: string): Promise<void> {
+    const privateKey = createPrivateKey(await readFile(path, 'utf8'));
+    const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (privateKey.asymmetricKeyType !== 'rsa' || bits < MIN_MODULUS_BITS) {
+      throw new Error(`SIGNING_KEY_FILE must hold an RSA private key of at least ${MIN_MODULUS_BITS} bits`);
+    }
+    const sealed = await this.seal(privateKey);
+    await this.keys.inKeyCreationLock(async (tx) => {
+      const existing = await this.keys.findByKid(tx, sealed.kid);
+      if (!existing) {
+        await this.keys.insertActive(tx, sealed);
+        this.logger.log('Imported the signing key from SIGNING_KEY_FILE');
+      } else if (existing.retiredAt !== null) {
+        await this.keys.reactivate(tx, sealed.kid, this.clock.now());
+      }
+    });
+  }
+
+  private async seal(privateKey: KeyObject): Promise<SigningKeyEntity> {
+    const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
+    const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
+    const now = this.clock.now();
+    return {
+      kid,
+      algorithm: SIGNING_ALGORITHM,
+      publicJwk: { kty: publicJwk.kty, n: publicJwk.n, e: publicJwk.e },
+      privateKeyCiphertext: this.cipher.encrypt(privateKey.export({ format: 'der', type: 'pkcs8' }), `signing-key:${kid}`),
+      createdAt: now,
+      activatedAt: now,
+      retiredAt: null,
+    };
+  }
+
+  private unseal(row: SigningKeyEntity): KeyObject {
+    const der = this.cipher.decrypt(row.privateKeyCiphertext, `signing-key:${row.kid}`);
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  }
+}

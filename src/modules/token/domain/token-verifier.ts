@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DomainError, unauthenticated } from '../../../common/domain-error.js';
+import { Role } from '../../user/domain/user.js';
+import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM, type AccessTokenClaims } from './access-token.js';
+import { TokenKeyStore } from './token-key-store.js';
+
+const CLOCK_TOLERANCE_SECONDS = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLES = new Set<string>(Object.values(Role));
+/** Headers that would let a token choose its own verification key (RFC 8725 §3.10). */
+const KEY_CARRYING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
+
+/**
+ * Verifies access tokens as RFC 8725 asks: exactly RS256, our issuer and audience,
+ * `typ: at+jwt`, expiry with a small skew, and a key taken only from our own set by kid.
+ */
+@Injectable()
+export class TokenVerifier {
+  constructor(
+    private readonly keys: TokenKeyStore,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async verify(token: string): Promise<AccessTokenClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header), {
+        algorithms: [SIGNING_ALGORITHM],
+        issuer: this.config.jwtIssuer,
+        audience: this.config.jwtAudience,
+        typ: ACCESS_TOKEN_TYPE,
+        currentDate: this.clock.now(),
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) {
+        throw new DomainError('TOKEN_EXPIRED', 'The access token has expired; refresh the session.');
+      }
+      throw unauthenticated('The access token is not valid.');
+    }
+    return toClaims(payload);
+  }
+
+  private async keyFor(header: JWTHeaderParameters) {
+    if (KEY_CARRYING_HEADERS.some((name) => name in header) || typeof header.kid !== 'string') {
+      throw unauthenticated();
+    }
+    const key = await this.keys.verificationKey(header.kid);
+    if (!key) throw unauthenticated();
+    return key;
+  }
+}
+
+function toClaims(payload: JWTPayload): AccessTokenClaims {
+  const { sub, sid, jti, iat, exp, roles, gen } = payload;
+  if (
+    typeof sub !== 'string' ||
+    !UUID.test(sub) ||
+    typeof sid !== 'string' ||
+    !UUID.test(sid) ||
+    typeof jti !== 'string' ||
+    !Number.isSafeInteger(gen) ||
+    (gen as number) < 0 ||
+    !Array.isArray(roles) ||
+    !roles.every((role) => typeof role === 'string' && ROLES.has(role))
+  ) {
+    throw unauthenticated('The access token is not valid.');
+  }
+  return {
+    userId: sub,
+    sessionId: sid,
+    roles: roles as Role[],
+    generation: gen as number,
+    tokenId: jti,
+    issuedAt: new Date(iat! * 1000),
+    expiresAt: new Date(exp! * 1000),
+  };
+}

@@ -1,0 +1,26 @@
+import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Role, type User } from '../domain/user.js';
+
+registerEnumType(Role, { name: 'Role' });
+
+@ObjectType('User')
+export class UserType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => String)
+  email: string;
+
+  @Field(() => [Role])
+  roles: Role[];
+
+  @Field(() => GraphQLISODateTime)
+  createdAt: Date;
+}
+
+export const toUserType = (user: User): UserType => ({
+  id: user.id,
+  email: user.email,
+  roles: [...user.roles],
+  createdAt: user.createdAt,
+});

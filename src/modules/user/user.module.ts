@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { UserRepository } from './data/user.repository.js';
+import { PasswordHasher } from './domain/password-hasher.js';
+import { UserService } from './domain/user.service.js';
+import { UserResolver } from './presentation/user.resolver.js';
+
+@Module({
+  providers: [UserRepository, PasswordHasher, UserService, UserResolver],
+  exports: [UserService],
+})
+export class UserModule {}
