@@ -43,12 +43,12 @@ export class SessionRefreshService {
 
     const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
       const locked = await this.sessions.lockForRotation(tx, issued.sessionId);
-      if (!locked) return { ok: false, error: invalidRefreshToken() };
       const now = this.clock.now();
-      const decision = decideRefresh(locked.rotation, issued.generation, now, {
+      const decision = decideRefresh(locked?.rotation, issued.generation, now, {
         idleTimeoutMs: this.config.sessionIdleTimeoutMs,
         reuseGraceMs: this.config.refreshReuseGraceMs,
       });
+      if (decision.kind === 'invalid' || !locked) return { ok: false, error: invalidRefreshToken() };
       const { session } = locked;
 
       switch (decision.kind) {

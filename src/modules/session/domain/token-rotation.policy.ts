@@ -20,6 +20,8 @@ export interface RotationRules {
 }
 
 export type RefreshDecision =
+  /** Not a token of any session we know: never issued, or its session is gone. */
+  | { readonly kind: 'invalid' }
   /** The current token: issue its successor. */
   | { readonly kind: 'rotate' }
   /** The current token's parent, legitimately retried: answer with the same successor. */
@@ -36,7 +38,13 @@ export type RefreshDecision =
  * after RFC 9700 §4.14.2 and FAPI 2.0's retry rule). Pure: the caller holds the session's row
  * lock, so concurrent refreshes with one token are decided one after another.
  */
-export function decideRefresh(state: RotationState, presentedGeneration: number, now: Date, rules: RotationRules): RefreshDecision {
+export function decideRefresh(
+  state: RotationState | undefined,
+  presentedGeneration: number,
+  now: Date,
+  rules: RotationRules,
+): RefreshDecision {
+  if (!state || presentedGeneration > state.generation) return { kind: 'invalid' };
   if (state.status !== SessionStatus.ACTIVE) return { kind: 'ended', status: state.status };
   const expiry = expiryAt(state, now, rules.idleTimeoutMs);
   if (expiry) return { kind: 'expire', reason: expiry };

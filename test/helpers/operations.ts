@@ -1,0 +1,21 @@
+/** The operations an app sends, written once for every e2e spec. */
+export const SESSION_FIELDS = `
+  id userId current status endReason createdAt lastActivityAt idleExpiresAt expiresAt endedAt ipAddress userAgent
+  device { id name type model osVersion appVersion trusted trustedAt firstSeenAt lastSeenAt }
+`;
+
+export const PAYLOAD_FIELDS = `
+  tokens { tokenType accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt }
+  session { ${SESSION_FIELDS} }
+  user { id email roles createdAt }
+`;
+
+export const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { id email roles createdAt } }`;
+export const CREATE_SESSION = `mutation Login($input: CreateSessionInput!) { createSession(input: $input) { ${PAYLOAD_FIELDS} } }`;
+export const REFRESH_SESSION = `mutation Refresh($input: RefreshSessionInput!) { refreshSession(input: $input) { ${PAYLOAD_FIELDS} } }`;
+export const REVOKE_SESSION = `mutation Revoke($id: ID!) { revokeSession(sessionId: $id) { ${SESSION_FIELDS} } }`;
+export const REVOKE_ALL = `mutation RevokeAll($input: RevokeAllSessionsInput) { revokeAllSessions(input: $input) }`;
+export const LOGOUT = `mutation { logout }`;
+export const ME = `query { me { id email roles createdAt } }`;
+export const ACTIVE_SESSIONS = `query Active($userId: ID) { activeSessions(userId: $userId) { ${SESSION_FIELDS} } }`;
+export const SESSION = `query Session($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`;

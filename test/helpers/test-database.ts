@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export type TestDatabaseKind = 'embedded' | 'postgres';
+
+/** Which database this Jest project runs against (set in jest.config.js). */
+export function testDatabaseKind(): TestDatabaseKind {
+  const kind = (globalThis as { TESSERA_TEST_DATABASE?: string }).TESSERA_TEST_DATABASE;
+  return kind === 'postgres' ? 'postgres' : 'embedded';
+}
+
+const serverUrl = () => process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  /** Environment for loadConfig: DATABASE_URL of a fresh database, or the embedded one in memory. */
+  readonly env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/** Each test app gets a database of its own: an empty PostgreSQL database, or an in-memory PGlite. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (testDatabaseKind() === 'embedded') {
+    return { env: { DATA_DIR: 'memory://' }, drop: async () => {} };
+  }
+  const name = `tessera_test_${randomBytes(6).toString('hex')}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+  };
+}
