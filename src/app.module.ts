@@ -57,6 +57,7 @@ export class AppModule {
           introspection: development,
           plugins: [...limits.plugins, ...(development ? [ApolloServerPluginLandingPageLocalDefault({ embed: true })] : [])],
           validationRules: limits.validationRules,
+          parseOptions: limits.parseOptions,
           allowBatchedHttpRequests: false,
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,

@@ -53,7 +53,7 @@ export function toClientError(error: unknown): ClientError {
     const code = HTTP_CODES[status];
     if (code) return { code, message: httpMessage(error), status, extensions: {} };
   }
-  if (error instanceof GraphQLError && !error.originalError) {
+  if (error instanceof GraphQLError && !(error.originalError instanceof DomainError)) {
     const code = error.extensions?.code;
     if (typeof code === 'string' && GRAPHQL_CLIENT_CODES.has(code)) {
       return { code: 'BAD_USER_INPUT', message: error.message, status: 400, extensions: {} };

@@ -28,3 +28,6 @@ export function createInputValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/** For @Transform: surrounding spaces a keyboard added are not part of the value. */
+export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);

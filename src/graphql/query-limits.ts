@@ -1,6 +1,7 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ValidationRule } from 'graphql';
+import type { ParseOptions, ValidationRule } from 'graphql';
+import { maxDepthRule } from './max-depth.rule.js';
 
 /** DESIGN.md, protocol details: what one GraphQL document may ask for. */
 export const QUERY_LIMITS = {
@@ -12,16 +13,28 @@ export const QUERY_LIMITS = {
 
 export const MAX_BODY_SIZE = '100kb';
 
-export function queryLimitProtections(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+export interface QueryLimitProtections {
+  readonly plugins: ApolloServerPlugin[];
+  readonly validationRules: ValidationRule[];
+  /** graphql's own parser stops at the token limit, so a huge document is a 400 parse error, never a 500. */
+  readonly parseOptions: ParseOptions;
+}
+
+/** The same protections serve HTTP (Apollo) and, through graphql-ws's validate, subscriptions. */
+export function queryLimitProtections(): QueryLimitProtections {
   const armor = new ApolloArmor({
-    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: false },
-    maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
-    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxDepth: { enabled: false },
+    maxTokens: { enabled: false },
     costLimit: { enabled: false },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, allowList: [] },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
     blockFieldSuggestion: { enabled: true },
   });
   const { plugins, validationRules } = armor.protect();
-  // graphql-armor is typed against the CommonJS build of @apollo/server; the objects are the same.
-  return { plugins: plugins as unknown as ApolloServerPlugin[], validationRules };
+  return {
+    // graphql-armor is typed against the CommonJS build of @apollo/server; the objects are the same.
+    plugins: plugins as unknown as ApolloServerPlugin[],
+    validationRules: [...validationRules, maxDepthRule(QUERY_LIMITS.maxDepth)],
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+  };
 }

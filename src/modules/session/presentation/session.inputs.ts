@@ -1,11 +1,13 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { trimmed } from '../../../graphql/input-validation.js';
 import { DeviceInput } from '../../device/presentation/device.input.js';
 
 @InputType('CreateSessionInput')
 export class CreateSessionInput {
   @Field(() => String)
+  @Transform(trimmed)
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email: string;
