@@ -106,7 +106,8 @@ export function loadConfig(env: Env): AppConfig {
   const accessTokenTtlMs = duration('ACCESS_TOKEN_TTL', '15m', '15m', '60m');
   const refreshTokenTtlMs = duration('REFRESH_TOKEN_TTL', '7d', '7d', '30d');
   const trustedDeviceRefreshTokenTtlMs = duration('TRUSTED_DEVICE_REFRESH_TOKEN_TTL', '30d', '7d', '30d');
-  if (trustedDeviceRefreshTokenTtlMs < refreshTokenTtlMs) {
+  const lifetimesInBounds = !problems.some((p) => /^(TRUSTED_DEVICE_)?REFRESH_TOKEN_TTL=/.test(p));
+  if (lifetimesInBounds && trustedDeviceRefreshTokenTtlMs < refreshTokenTtlMs) {
     problems.push(`TRUSTED_DEVICE_REFRESH_TOKEN_TTL must be at least REFRESH_TOKEN_TTL (${formatDuration(refreshTokenTtlMs)})`);
   }
   const sessionIdleTimeoutMs = duration('SESSION_IDLE_TIMEOUT', '30m', '1m', '24h');
