@@ -1,0 +1,47 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+
+@Entity({ name: 'devices' })
+@Unique('devices_user_fingerprint_unique', ['userId', 'fingerprint'])
+export class DeviceEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  /** Declared for the foreign key only; never loaded (entities name each other by string to avoid ESM import cycles). */
+  @ManyToOne('UserEntity', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'devices_user_id_fkey' })
+  user?: unknown;
+
+  /** HMAC-SHA256 of the app's deviceId and stable attributes: the raw identifier is never stored. */
+  @Column({ type: 'bytea' })
+  fingerprint: Buffer;
+
+  @Column({ type: 'varchar', length: 16 })
+  type: string;
+
+  @Column({ type: 'text', nullable: true })
+  name: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  model: string | null;
+
+  @Column({ name: 'os_version', type: 'text', nullable: true })
+  osVersion: string | null;
+
+  @Column({ name: 'app_version', type: 'text', nullable: true })
+  appVersion: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  trusted: boolean;
+
+  @Column({ name: 'trusted_at', type: 'timestamptz', nullable: true })
+  trustedAt: Date | null;
+
+  @Column({ name: 'first_seen_at', type: 'timestamptz' })
+  firstSeenAt: Date;
+
+  @Column({ name: 'last_seen_at', type: 'timestamptz' })
+  lastSeenAt: Date;
+}

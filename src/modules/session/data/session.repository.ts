@@ -1,0 +1,230 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
+import type { RotationState } from '../domain/token-rotation.policy.js';
+import type { SessionEntity } from './session.entity.js';
+
+const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
+  created_at AS "createdAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
+  ip_address AS "ipAddress", user_agent AS "userAgent"`;
+
+const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_committed_generation AS "refreshCommittedGeneration",
+  refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext"`;
+
+export const toSession = (row: Pick<SessionEntity, keyof Session>): Session => ({
+  id: row.id,
+  userId: row.userId,
+  deviceId: row.deviceId,
+  status: row.status as SessionStatus,
+  endReason: row.endReason as SessionEndReason | null,
+  createdAt: row.createdAt,
+  lastActivityAt: row.lastActivityAt,
+  expiresAt: row.expiresAt,
+  endedAt: row.endedAt,
+  ipAddress: row.ipAddress,
+  userAgent: row.userAgent,
+});
+
+export interface LockedSession {
+  readonly session: Session;
+  readonly rotation: RotationState;
+  readonly successorCiphertext: Buffer | null;
+}
+
+/** The fields the guard needs on every request, and nothing else. */
+export interface SessionAuthState {
+  readonly userId: string;
+  readonly status: SessionStatus;
+  readonly lastActivityAt: Date;
+  readonly expiresAt: Date;
+  readonly committedGeneration: number;
+}
+
+export interface NewSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly now: Date;
+  readonly expiresAt: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly refreshTokenHash: Buffer;
+}
+
+export interface Rotation {
+  readonly sessionId: string;
+  readonly newGeneration: number;
+  readonly newTokenHash: Buffer;
+  readonly successorCiphertext: Buffer;
+  readonly now: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+}
+
+@Injectable()
+export class SessionRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async insert(tx: EntityManager, s: NewSession): Promise<Session> {
+    const rows = await tx.query(
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, last_activity_at, expires_at, ip_address, user_agent)
+       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5, $6, $7)
+       RETURNING ${SESSION_COLUMNS}`,
+      [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent],
+    );
+    await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, 0, $3)`, [
+      s.refreshTokenHash,
+      s.id,
+      s.now,
+    ]);
+    return toSession(rows[0]);
+  }
+
+  /** Which session and generation a refresh token belongs to. Rows never change, so no lock is needed. */
+  async findRefreshToken(tokenHash: Buffer): Promise<{ sessionId: string; generation: number } | undefined> {
+    const rows = await this.db.query(
+      `SELECT session_id AS "sessionId", generation FROM refresh_tokens WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0];
+  }
+
+  /** Takes the session's row lock: every refresh decision for one session happens one after another. */
+  async lockForRotation(tx: EntityManager, sessionId: string): Promise<LockedSession | undefined> {
+    const rows = await tx.query(`SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE`, [
+      sessionId,
+    ]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const session = toSession(row);
+    return {
+      session,
+      successorCiphertext: row.refreshSuccessorCiphertext,
+      rotation: {
+        status: session.status,
+        lastActivityAt: session.lastActivityAt,
+        expiresAt: session.expiresAt,
+        generation: row.refreshGeneration,
+        committedGeneration: row.refreshCommittedGeneration,
+        rotatedAt: row.refreshRotatedAt,
+      },
+    };
+  }
+
+  /**
+   * Issues generation n+1. Presenting generation n proves the client holds it, so n is
+   * committed; the unique (session, generation) key makes a second successor impossible.
+   */
+  async rotate(tx: EntityManager, r: Rotation): Promise<Session> {
+    await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, $4)`, [
+      r.newTokenHash,
+      r.sessionId,
+      r.newGeneration,
+      r.now,
+    ]);
+    const rows = await tx.query(
+      `UPDATE sessions SET
+         refresh_generation = $2,
+         refresh_committed_generation = $2 - 1,
+         refresh_rotated_at = $3,
+         refresh_successor_ciphertext = $4,
+         last_activity_at = GREATEST(last_activity_at, $3),
+         ip_address = COALESCE($5, ip_address),
+         user_agent = COALESCE($6, user_agent)
+       WHERE id = $1
+       RETURNING ${SESSION_COLUMNS}`,
+      [r.sessionId, r.newGeneration, r.now, r.successorCiphertext, r.ipAddress, r.userAgent],
+    );
+    return toSession(rows[0][0]);
+  }
+
+  async recordActivity(tx: EntityManager, sessionId: string, now: Date): Promise<Session> {
+    const rows = await tx.query(
+      `UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1 RETURNING ${SESSION_COLUMNS}`,
+      [sessionId, now],
+    );
+    return toSession(rows[0][0]);
+  }
+
+  /**
+   * Ends the session if it is still active: a conditional update, so of two concurrent enders
+   * exactly one wins and the reason recorded is the first one's. Returns the ended session, or
+   * undefined when it had already ended.
+   */
+  async end(
+    tx: EntityManager | undefined,
+    sessionId: string,
+    status: SessionStatus,
+    reason: SessionEndReason,
+    now: Date,
+  ): Promise<Session | undefined> {
+    const rows = await (tx ?? this.db.manager).query(
+      `UPDATE sessions SET status = $2, end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
+        WHERE id = $1 AND status = 'ACTIVE'
+        RETURNING ${SESSION_COLUMNS}`,
+      [sessionId, status, reason, now],
+    );
+    const row = rows[0]?.[0];
+    return row ? toSession(row) : undefined;
+  }
+
+  async endAllForUser(
+    userId: string,
+    exceptSessionId: string | null,
+    reason: SessionEndReason,
+    now: Date,
+  ): Promise<Session[]> {
+    const rows = await this.db.query(
+      `UPDATE sessions SET status = 'REVOKED', end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
+        WHERE user_id = $1 AND status = 'ACTIVE' AND ($2::uuid IS NULL OR id <> $2::uuid)
+        RETURNING ${SESSION_COLUMNS}`,
+      [userId, exceptSessionId, reason, now],
+    );
+    return rows[0].map(toSession);
+  }
+
+  async getById(id: string): Promise<Session | undefined> {
+    const rows = await this.db.query(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  /** Active and not yet run out at `now`, whether or not the sweeper has caught up with them. */
+  async listActive(userId: string, now: Date, idleTimeoutMs: number): Promise<Session[]> {
+    const rows = await this.db.query(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE user_id = $1 AND status = 'ACTIVE' AND expires_at > $2 AND last_activity_at > $3
+        ORDER BY last_activity_at DESC, id`,
+      [userId, now, new Date(now.getTime() - idleTimeoutMs)],
+    );
+    return rows.map(toSession);
+  }
+
+  async getAuthState(sessionId: string): Promise<SessionAuthState | undefined> {
+    const rows = await this.db.query(
+      `SELECT user_id AS "userId", status, last_activity_at AS "lastActivityAt", expires_at AS "expiresAt",
+              refresh_committed_generation AS "committedGeneration"
+         FROM sessions WHERE id = $1`,
+      [sessionId],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Moves lastActivityAt forward and commits the generation an access token was minted with,
+   * in one write, only while the session is active.
+   */
+  async touch(sessionId: string, now: Date, generation: number): Promise<void> {
+    await this.db.query(
+      `UPDATE sessions SET
+         last_activity_at = GREATEST(last_activity_at, $2),
+         refresh_committed_generation = GREATEST(refresh_committed_generation, LEAST($3, refresh_generation))
+        WHERE id = $1 AND status = 'ACTIVE'`,
+      [sessionId, now, generation],
+    );
+  }
+}

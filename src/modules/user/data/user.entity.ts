@@ -1,0 +1,21 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique } from 'typeorm';
+
+@Entity({ name: 'users' })
+@Unique('users_email_unique', ['email'])
+export class UserEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  /** Normalised (trimmed, lower-case) so that one person cannot hold two accounts by case. */
+  @Column({ type: 'text' })
+  email: string;
+
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash: string;
+
+  @Column({ type: 'text', array: true, default: () => "'{USER}'" })
+  roles: string[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
