@@ -23,7 +23,12 @@ export default {
   testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/contract/**/*.spec.ts'] },
-    { ...e2e, displayName: 'e2e-embedded', globals: { TESSERA_TEST_DATABASE: 'embedded' } },
+    {
+      ...e2e,
+      displayName: 'e2e-embedded',
+      globals: { TESSERA_TEST_DATABASE: 'embedded' },
+      testPathIgnorePatterns: ['/node_modules/', 'postgres-only'],
+    },
     {
       ...e2e,
       displayName: 'e2e-postgres',

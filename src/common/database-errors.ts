@@ -15,17 +15,24 @@ const UNAVAILABLE_MESSAGES = [
   'Cannot use a pool after calling end',
 ];
 
-/** True when an error says the database cannot be reached: the request must fail closed, as 503. */
+interface ErrorLike {
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly driverError?: unknown;
+  readonly cause?: unknown;
+}
+
+/**
+ * True when an error says the database cannot be reached: the request must fail closed, as 503.
+ * Duck-typed rather than `instanceof`, because socket errors may come from another realm.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    if (current instanceof Error) {
-      const code = (current as { code?: unknown }).code;
-      if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_MESSAGES.includes(code))) return true;
-      if (UNAVAILABLE_MESSAGES.some((text) => current instanceof Error && current.message.includes(text))) return true;
-      current = current instanceof QueryFailedError ? current.driverError : (current as { cause?: unknown }).cause;
-    } else {
-      return false;
-    }
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { message, code, driverError, cause } = current as ErrorLike;
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_MESSAGES.includes(code))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((text) => message.includes(text))) return true;
+    current = current instanceof QueryFailedError ? current.driverError : (driverError ?? cause);
   }
   return false;
 }

@@ -32,6 +32,7 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   413: 'BAD_USER_INPUT',
   415: 'BAD_USER_INPUT',
   429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
 };
 
 /**

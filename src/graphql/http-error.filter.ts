@@ -9,7 +9,9 @@ import { toClientError } from './client-error.js';
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost) {
-    if (host.getType() !== 'http') return exception;
+    // Rethrown, not returned: Nest would hand a returned value to GraphQL as the field's result,
+    // and an error from another realm (a socket error under Jest's VM) would then pass for data.
+    if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<Response>();
     const error = toClientError(exception);
     const retryAfter = error.extensions.retryAfterSeconds;

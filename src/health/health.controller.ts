@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
 
@@ -23,7 +24,14 @@ export class HealthController {
   @Public()
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
+  async ready(@Res({ passthrough: true }) response: Response) {
+    try {
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
+    } catch (error) {
+      // Operators read which dependency is down from terminus's own report, not a bare error code.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      response.status(503);
+      return error.getResponse();
+    }
   }
 }
