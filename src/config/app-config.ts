@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly sessionIdleTimeoutMs: number;
   readonly refreshReuseGraceMs: number;
   readonly maxSessionsPerUser: number;
+  /** How often the sweeper ends idle and expired sessions. */
+  readonly sessionSweepIntervalMs: number;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly signingKeyFile?: string;
@@ -113,6 +115,7 @@ export function loadConfig(env: Env): AppConfig {
   const sessionIdleTimeoutMs = duration('SESSION_IDLE_TIMEOUT', '30m', '1m', '24h');
   const refreshReuseGraceMs = duration('REFRESH_REUSE_GRACE', '10s', '0', '60s');
   const maxSessionsPerUser = integer('MAX_SESSIONS_PER_USER', 10, 1, 100);
+  const sessionSweepIntervalMs = duration('SESSION_SWEEP_INTERVAL', '1m', '1s', '1h');
   const activityRetentionMs = duration('ACTIVITY_RETENTION', '90d', '1d', '3650d');
   const loginMaxFailures = integer('LOGIN_MAX_FAILURES', 5, 1, 1000);
   const loginFailureWindowMs = duration('LOGIN_FAILURE_WINDOW', '15m', '1m', '24h');
@@ -169,6 +172,7 @@ export function loadConfig(env: Env): AppConfig {
     sessionIdleTimeoutMs,
     refreshReuseGraceMs,
     maxSessionsPerUser,
+    sessionSweepIntervalMs,
     jwtIssuer: jwtIssuer ?? 'http://localhost:3000',
     jwtAudience: jwtAudience ?? 'tessera',
     signingKeyFile: read('SIGNING_KEY_FILE'),

@@ -12,7 +12,11 @@ export type DomainEvent =
   | { readonly type: 'SESSION_REFRESHED'; readonly session: Session }
   | { readonly type: 'SESSION_ENDED'; readonly session: Session }
   | { readonly type: 'REFRESH_TOKEN_REUSED'; readonly session: Session }
-  | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device };
+  | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device }
+  | { readonly type: 'DEVICE_TRUSTED'; readonly device: Device }
+  | { readonly type: 'DEVICE_UNTRUSTED'; readonly device: Device; readonly endedSessions: readonly Session[] }
+  /** A login beyond MAX_SESSIONS_PER_USER ended the least recently active sessions. */
+  | { readonly type: 'SESSION_LIMIT_REACHED'; readonly userId: string; readonly endedSessions: readonly Session[] };
 
 export type DomainEventHandler = (event: DomainEvent) => void | Promise<void>;
 

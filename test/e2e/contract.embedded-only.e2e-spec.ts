@@ -28,11 +28,8 @@ const NOT_YET_DELIVERED: Record<string, string> = {
   'SessionEvent was removed.': 'real-time events (issue: real-time sync)',
   'SessionActivityFilter was removed.': 'activity log (issue: activity and alerts)',
   'Subscription was removed.': 'sessionEvents over graphql-ws (issue: real-time sync)',
-  'Query.devices was removed.': 'device management (issue: devices)',
   'Query.sessionActivity was removed.': 'activity log (issue: activity and alerts)',
   'Query.sessionAlerts was removed.': 'alerts (issue: activity and alerts)',
-  'Mutation.trustDevice was removed.': 'device trust (issue: devices)',
-  'Mutation.untrustDevice was removed.': 'device trust (issue: devices)',
   'Mutation.acknowledgeAlert was removed.': 'alerts (issue: activity and alerts)',
 };
 

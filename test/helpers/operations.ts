@@ -19,3 +19,8 @@ export const LOGOUT = `mutation { logout }`;
 export const ME = `query { me { id email roles createdAt } }`;
 export const ACTIVE_SESSIONS = `query Active($userId: ID) { activeSessions(userId: $userId) { ${SESSION_FIELDS} } }`;
 export const SESSION = `query Session($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`;
+
+export const DEVICE_FIELDS = `id name type model osVersion appVersion trusted trustedAt firstSeenAt lastSeenAt`;
+export const DEVICES = `query Devices($userId: ID) { devices(userId: $userId) { ${DEVICE_FIELDS} } }`;
+export const TRUST_DEVICE = `mutation Trust($id: ID!) { trustDevice(deviceId: $id) { ${DEVICE_FIELDS} } }`;
+export const UNTRUST_DEVICE = `mutation Untrust($id: ID!) { untrustDevice(deviceId: $id) { ${DEVICE_FIELDS} } }`;

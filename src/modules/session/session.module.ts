@@ -4,9 +4,12 @@ import { DeviceModule } from '../device/device.module.js';
 import { TokenModule } from '../token/token.module.js';
 import { UserModule } from '../user/user.module.js';
 import { SessionRepository } from './data/session.repository.js';
+import { DeviceTrustService } from './domain/device-trust.service.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
 import { SessionService } from './domain/session.service.js';
+import { SessionSweeper } from './domain/session-sweeper.js';
+import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
@@ -18,7 +21,10 @@ import { TokenGuard } from './presentation/token.guard.js';
     SessionService,
     SessionRefreshService,
     SessionAuthenticator,
+    SessionSweeper,
+    DeviceTrustService,
     SessionResolver,
+    DeviceTrustResolver,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
   controllers: [SessionController],

@@ -53,6 +53,28 @@ export class DeviceRepository {
     await tx.query(`UPDATE devices SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`, [deviceId, now]);
   }
 
+  async listForUser(userId: string): Promise<Device[]> {
+    const rows = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
+    return rows.map(toDevice);
+  }
+
+  async getById(id: string): Promise<Device | undefined> {
+    const rows = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]);
+    return rows[0] ? toDevice(rows[0]) : undefined;
+  }
+
+  /** Returns the device as it is after the change, or undefined when it does not exist. */
+  async setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
+    const rows = await tx.query(
+      `UPDATE devices SET trusted = $2, trusted_at = CASE WHEN $2 THEN COALESCE(trusted_at, $3) END
+        WHERE id = $1
+        RETURNING ${COLUMNS}`,
+      [id, trusted, now],
+    );
+    const row = rows[0]?.[0];
+    return row ? toDevice(row) : undefined;
+  }
+
   async getByIds(ids: readonly string[]): Promise<Device[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.getRepository(DeviceEntity).findBy({ id: In([...ids]) });

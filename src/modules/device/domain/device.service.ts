@@ -44,6 +44,18 @@ export class DeviceService implements OnModuleInit {
     return this.devices.touch(tx, deviceId, now);
   }
 
+  listForUser(userId: string): Promise<Device[]> {
+    return this.devices.listForUser(userId);
+  }
+
+  getById(id: string): Promise<Device | undefined> {
+    return this.devices.getById(id);
+  }
+
+  setTrusted(tx: EntityManager, deviceId: string, trusted: boolean, now: Date): Promise<Device | undefined> {
+    return this.devices.setTrusted(tx, deviceId, trusted, now);
+  }
+
   getByIds(ids: readonly string[]): Promise<Device[]> {
     return this.devices.getByIds(ids);
   }

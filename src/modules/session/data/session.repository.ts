@@ -173,6 +173,74 @@ export class SessionRepository {
     return row ? toSession(row) : undefined;
   }
 
+  /**
+   * Serialises the logins of one user (a row lock on the user), so that counting their active
+   * sessions and opening a new one cannot interleave with another login.
+   */
+  async lockUserForLogin(tx: EntityManager, userId: string): Promise<void> {
+    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+  }
+
+  /**
+   * Keeps the user's `keep` most recently active live sessions and ends the rest with
+   * SESSION_LIMIT. Sessions already past a timeout are left to the sweeper: they do not count.
+   */
+  async endBeyondLimit(tx: EntityManager, userId: string, keep: number, now: Date, idleCutoff: Date): Promise<Session[]> {
+    const rows = await tx.query(
+      `UPDATE sessions SET status = 'REVOKED', end_reason = 'SESSION_LIMIT', ended_at = $3, refresh_successor_ciphertext = NULL
+        WHERE id IN (
+          SELECT id FROM sessions
+           WHERE user_id = $1 AND status = 'ACTIVE' AND expires_at > $3 AND last_activity_at > $4
+           ORDER BY last_activity_at DESC, created_at DESC, id
+           OFFSET $2)
+        RETURNING ${SESSION_COLUMNS}`,
+      [userId, keep, now, idleCutoff],
+    );
+    return rows[0].map(toSession);
+  }
+
+  async endAllOnDevice(tx: EntityManager, deviceId: string, reason: SessionEndReason, now: Date): Promise<Session[]> {
+    const rows = await tx.query(
+      `UPDATE sessions SET status = 'REVOKED', end_reason = $2, ended_at = $3, refresh_successor_ciphertext = NULL
+        WHERE device_id = $1 AND status = 'ACTIVE'
+        RETURNING ${SESSION_COLUMNS}`,
+      [deviceId, reason, now],
+    );
+    return rows[0].map(toSession);
+  }
+
+  /**
+   * Ends up to `limit` sessions past their absolute lifetime or idle cutoff. SKIP LOCKED lets
+   * several instances sweep at once without waiting on each other or ending a row twice, and
+   * never touches a session that a refresh holds locked right now.
+   */
+  async endExpired(now: Date, idleCutoff: Date, limit: number): Promise<Session[]> {
+    const rows = await this.db.query(
+      `UPDATE sessions SET status = 'EXPIRED',
+              end_reason = CASE WHEN expires_at <= $1 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END,
+              ended_at = $1, refresh_successor_ciphertext = NULL
+        WHERE id IN (
+          SELECT id FROM sessions
+           WHERE status = 'ACTIVE' AND (expires_at <= $1 OR last_activity_at <= $2)
+           ORDER BY last_activity_at
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED)
+          AND status = 'ACTIVE'
+        RETURNING ${SESSION_COLUMNS}`,
+      [now, idleCutoff, limit],
+    );
+    return rows[0].map(toSession);
+  }
+
+  /** Refresh-token hashes are only needed while reuse can still be detected in a live session. */
+  async deleteRefreshTokensOfSessionsEndedBefore(cutoff: Date): Promise<number> {
+    const [, count] = await this.db.query(
+      `DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE status <> 'ACTIVE' AND ended_at < $1)`,
+      [cutoff],
+    );
+    return count;
+  }
+
   async endAllForUser(
     userId: string,
     exceptSessionId: string | null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SessionEndReason, SessionStatus } from './session.js';
-import { activityWriteInterval, endedCode, expiryAt, idleExpiresAt, statusForEndReason } from './session-expiry.policy.js';
+import { activityWriteInterval, endedCode, expiryAt, idleExpiresAt, statusForEndReason, sweepCutoffs } from './session-expiry.policy.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -47,5 +47,28 @@ describe('session end codes', () => {
   it('writes activity at most once a minute, and more often for short idle timeouts', () => {
     expect(activityWriteInterval(30 * MINUTE)).toBe(MINUTE);
     expect(activityWriteInterval(MINUTE)).toBe(6_000);
+  });
+});
+
+describe('sweepCutoffs', () => {
+  it('selects exactly the sessions expiryAt would end, with a moved clock', () => {
+    const now = at(3 * DAY);
+    const cutoffs = sweepCutoffs(now, 30 * MINUTE);
+    const selected = (s: { lastActivityAt: Date; expiresAt: Date }) =>
+      s.expiresAt.getTime() <= cutoffs.now.getTime() || s.lastActivityAt.getTime() <= cutoffs.idleCutoff.getTime();
+    const candidates = [
+      { lastActivityAt: at(3 * DAY - 29 * MINUTE), expiresAt: at(7 * DAY) },
+      { lastActivityAt: at(3 * DAY - 30 * MINUTE), expiresAt: at(7 * DAY) },
+      { lastActivityAt: at(3 * DAY - MINUTE), expiresAt: at(3 * DAY) },
+      { lastActivityAt: at(3 * DAY), expiresAt: at(3 * DAY + 1) },
+    ];
+    for (const session of candidates) {
+      expect(selected(session)).toBe(expiryAt(session, now, 30 * MINUTE) !== undefined);
+    }
+    expect(candidates.map(selected)).toEqual([false, true, true, false]);
+  });
+
+  it('keeps refresh-token rows of ended sessions for a day', () => {
+    expect(sweepCutoffs(at(2 * DAY), 30 * MINUTE).pruneEndedBefore).toEqual(at(DAY));
   });
 });

@@ -43,3 +43,23 @@ export function idleExpiresAt(lastActivityAt: Date, idleTimeoutMs: number): Date
 export function activityWriteInterval(idleTimeoutMs: number): number {
   return Math.min(60_000, Math.floor(idleTimeoutMs / 10));
 }
+
+/** How long the hashes of an ended session's refresh tokens are kept (reuse of them still reads as an ended session). */
+export const ENDED_SESSION_TOKEN_RETENTION_MS = 24 * 60 * 60_000;
+
+export interface SweepCutoffs {
+  /** Sessions whose absolute end is at or before this have expired. */
+  readonly now: Date;
+  /** Sessions last active at or before this are idle: the same rule as expiryAt. */
+  readonly idleCutoff: Date;
+  /** Refresh-token rows of sessions ended before this are deleted. */
+  readonly pruneEndedBefore: Date;
+}
+
+export function sweepCutoffs(now: Date, idleTimeoutMs: number): SweepCutoffs {
+  return {
+    now,
+    idleCutoff: new Date(now.getTime() - idleTimeoutMs),
+    pruneEndedBefore: new Date(now.getTime() - ENDED_SESSION_TOKEN_RETENTION_MS),
+  };
+}

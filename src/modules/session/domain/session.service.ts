@@ -37,8 +37,16 @@ export class SessionService {
     const user = await this.users.verifyCredentials(credentials.email, credentials.password);
     const refreshToken = generateRefreshToken();
     const now = this.clock.now();
-    const { session, device, isNewDevice } = await this.sessions.transaction(async (tx) => {
+    const { session, device, isNewDevice, endedByLimit } = await this.sessions.transaction(async (tx) => {
+      await this.sessions.lockUserForLogin(tx, user.id);
       const { device, isNew } = await this.devices.recognise(tx, user.id, description, now);
+      const endedByLimit = await this.sessions.endBeyondLimit(
+        tx,
+        user.id,
+        this.config.maxSessionsPerUser - 1,
+        now,
+        new Date(now.getTime() - this.config.sessionIdleTimeoutMs),
+      );
       const lifetimeMs = sessionLifetimeFor(device, this.config);
       const session = await this.sessions.insert(tx, {
         id: randomUUID(),
@@ -49,9 +57,13 @@ export class SessionService {
         ...client,
         refreshTokenHash: hashToken(refreshToken),
       });
-      return { session, device, isNewDevice: isNew };
+      return { session, device, isNewDevice: isNew, endedByLimit };
     });
 
+    for (const ended of endedByLimit) this.events.publish({ type: 'SESSION_ENDED', session: ended });
+    if (endedByLimit.length > 0) {
+      this.events.publish({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit });
+    }
     if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device });
     this.events.publish({ type: 'SESSION_CREATED', session, device });
 

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../../common/clock.js';
+import { forbidden, notFound } from '../../../common/domain-error.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import type { Device } from '../../device/domain/device.js';
+import { mayManageDevice } from '../../device/domain/device.policy.js';
+import { DeviceService } from '../../device/domain/device.service.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { SessionEndReason } from './session.js';
+import { isAdmin, type Actor } from './session-grant.js';
+
+/**
+ * Trusting and untrusting devices. It lives with the sessions, not the devices, because
+ * untrusting ends every session on the device, in the same transaction as the change.
+ */
+@Injectable()
+export class DeviceTrustService {
+  constructor(
+    private readonly devices: DeviceService,
+    private readonly sessions: SessionRepository,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  async listDevices(actor: Actor, userId: string = actor.userId): Promise<Device[]> {
+    if (userId !== actor.userId && !isAdmin(actor)) throw forbidden('Only administrators may see another user’s devices.');
+    return this.devices.listForUser(userId);
+  }
+
+  async trust(actor: Actor, deviceId: string): Promise<Device> {
+    await this.getManageable(actor, deviceId);
+    const device = await this.sessions.transaction((tx) => this.devices.setTrusted(tx, deviceId, true, this.clock.now()));
+    if (!device) throw notFound('device');
+    this.events.publish({ type: 'DEVICE_TRUSTED', device });
+    return device;
+  }
+
+  /** The device's sessions end at once (DEVICE_UNTRUSTED): whoever holds it must sign in again. */
+  async untrust(actor: Actor, deviceId: string): Promise<Device> {
+    await this.getManageable(actor, deviceId);
+    const now = this.clock.now();
+    const { device, endedSessions } = await this.sessions.transaction(async (tx) => ({
+      device: await this.devices.setTrusted(tx, deviceId, false, now),
+      endedSessions: await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now),
+    }));
+    if (!device) throw notFound('device');
+    for (const session of endedSessions) this.events.publish({ type: 'SESSION_ENDED', session });
+    this.events.publish({ type: 'DEVICE_UNTRUSTED', device, endedSessions });
+    return device;
+  }
+
+  /** Someone else's device is reported as missing: its existence is not the caller's business. */
+  private async getManageable(actor: Actor, deviceId: string): Promise<Device> {
+    const device = await this.devices.getById(deviceId);
+    if (!device || !mayManageDevice(actor, device)) throw notFound('device');
+    return device;
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { sweepCutoffs } from './session-expiry.policy.js';
+
+const BATCH_SIZE = 500;
+
+export interface SweepResult {
+  readonly ended: number;
+  readonly prunedRefreshTokens: number;
+}
+
+/**
+ * Ends sessions that ran out while nobody was using them, so that their devices hear about it
+ * and lists stay true, and prunes what ended sessions no longer need. Every instance runs one;
+ * the statements are safe to run concurrently (SKIP LOCKED, conditional updates).
+ */
+@Injectable()
+export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionSweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SweepResult> | undefined;
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep().catch((error: unknown) => this.reportFailure(error)), this.config.sessionSweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; a pass already under way is joined rather than doubled. */
+  sweep(): Promise<SweepResult> {
+    this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<SweepResult> {
+    const cutoffs = sweepCutoffs(this.clock.now(), this.config.sessionIdleTimeoutMs);
+    let ended = 0;
+    for (;;) {
+      const batch = await this.sessions.endExpired(cutoffs.now, cutoffs.idleCutoff, BATCH_SIZE);
+      for (const session of batch) this.events.publish({ type: 'SESSION_ENDED', session });
+      ended += batch.length;
+      if (batch.length < BATCH_SIZE) break;
+    }
+    const prunedRefreshTokens = await this.sessions.deleteRefreshTokensOfSessionsEndedBefore(cutoffs.pruneEndedBefore);
+    if (ended > 0 || prunedRefreshTokens > 0) {
+      this.logger.log(`Swept ${ended} expired sessions, pruned ${prunedRefreshTokens} refresh-token rows`);
+    }
+    return { ended, prunedRefreshTokens };
+  }
+
+  private reportFailure(error: unknown): void {
+    this.logger.warn(`Session sweep failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

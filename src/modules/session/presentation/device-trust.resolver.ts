@@ -1,0 +1,35 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { DeviceObjectType, toDeviceObject } from '../../device/presentation/device.type.js';
+import { DeviceTrustService } from '../domain/device-trust.service.js';
+import type { Actor } from '../domain/session-grant.js';
+import { CurrentActor } from './current-actor.decorator.js';
+import { ParseIdPipe } from './parse-id.pipe.js';
+
+@Resolver(() => DeviceObjectType)
+export class DeviceTrustResolver {
+  constructor(private readonly trust: DeviceTrustService) {}
+
+  @Query(() => [DeviceObjectType])
+  async devices(
+    @CurrentActor() actor: Actor,
+    @Args('userId', { type: () => ID, nullable: true }, new ParseIdPipe('userId', true)) userId?: string,
+  ): Promise<DeviceObjectType[]> {
+    return (await this.trust.listDevices(actor, userId)).map(toDeviceObject);
+  }
+
+  @Mutation(() => DeviceObjectType)
+  async trustDevice(
+    @CurrentActor() actor: Actor,
+    @Args('deviceId', { type: () => ID }, new ParseIdPipe('deviceId')) deviceId: string,
+  ): Promise<DeviceObjectType> {
+    return toDeviceObject(await this.trust.trust(actor, deviceId));
+  }
+
+  @Mutation(() => DeviceObjectType, { description: 'Also ends every session on that device.' })
+  async untrustDevice(
+    @CurrentActor() actor: Actor,
+    @Args('deviceId', { type: () => ID }, new ParseIdPipe('deviceId')) deviceId: string,
+  ): Promise<DeviceObjectType> {
+    return toDeviceObject(await this.trust.untrust(actor, deviceId));
+  }
+}
