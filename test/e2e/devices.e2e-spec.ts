@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { DeviceService } from '../../src/modules/device/domain/device.service.js';
 import { SessionSweeper } from '../../src/modules/session/domain/session-sweeper.js';
 import { deviceInput, login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
 import { ACTIVE_SESSIONS, DEVICES, ME, REFRESH_SESSION, TRUST_DEVICE, UNTRUST_DEVICE } from '../helpers/operations.js';
@@ -38,6 +39,20 @@ describe('devices', () => {
     expect(count).toBe(2);
     const stored = JSON.stringify(await db().query(`SELECT * FROM devices`));
     expect(stored).not.toContain(phone.deviceId);
+  });
+
+  it('loads the devices of a whole session list in one query, not one per session', async () => {
+    const owner = await registerUser(app.graphql);
+    const sessions = [];
+    for (let i = 0; i < 4; i++) sessions.push(await login(app.graphql, owner, deviceInput({ name: `device ${i}` })));
+    const loads = jest.spyOn(app.tessera.app.get(DeviceService), 'getByIds');
+    try {
+      const { activeSessions } = await app.graphql.data(ACTIVE_SESSIONS, {}, sessions[3]!.tokens.accessToken);
+      expect(activeSessions.map((s: { device: { name: string } }) => s.device.name).sort()).toEqual(['device 0', 'device 1', 'device 2', 'device 3']);
+      expect(loads).toHaveBeenCalledTimes(1);
+    } finally {
+      loads.mockRestore();
+    }
   });
 
   it('moves lastSeenAt on refresh', async () => {
