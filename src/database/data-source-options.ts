@@ -6,9 +6,10 @@ import { RefreshTokenEntity } from '../modules/session/data/refresh-token.entity
 import { SigningKeyEntity } from '../modules/token/data/signing-key.entity.js';
 import { AppSecretEntity } from './app-secret.entity.js';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema.js';
+import { UserEventVersion1764400000000 } from './migrations/1764400000000-user-event-version.js';
 
 export const ENTITIES = [UserEntity, DeviceEntity, SessionEntity, RefreshTokenEntity, SigningKeyEntity, AppSecretEntity];
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000];
 
 export interface ConnectionTarget {
   readonly url: string;

@@ -6,15 +6,19 @@ import type { Session } from '../modules/session/domain/session.js';
  * Facts about sessions and devices, published after their transaction commits. The real-time
  * fan-out, the activity log and the alert rules subscribe here instead of being called from
  * every code path that changes a session.
+ *
+ * `version` is the user's event counter, reserved in the change's own transaction: each change
+ * a user can see (DESIGN.md decision 7) has exactly one version, one higher than the last.
  */
 export type DomainEvent =
-  | { readonly type: 'SESSION_CREATED'; readonly session: Session; readonly device: Device }
-  | { readonly type: 'SESSION_REFRESHED'; readonly session: Session }
-  | { readonly type: 'SESSION_ENDED'; readonly session: Session }
-  | { readonly type: 'REFRESH_TOKEN_REUSED'; readonly session: Session }
+  | { readonly type: 'SESSION_CREATED'; readonly version: number; readonly session: Session; readonly device: Device }
+  | { readonly type: 'SESSION_REFRESHED'; readonly version: number; readonly session: Session }
+  | { readonly type: 'SESSION_ENDED'; readonly version: number; readonly session: Session }
+  | { readonly type: 'DEVICE_TRUSTED'; readonly version: number; readonly device: Device }
+  | { readonly type: 'DEVICE_UNTRUSTED'; readonly version: number; readonly device: Device; readonly endedSessions: readonly Session[] }
+  /** The following carry no version: they are not changes of their own, but causes or details of one. */
   | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device }
-  | { readonly type: 'DEVICE_TRUSTED'; readonly device: Device }
-  | { readonly type: 'DEVICE_UNTRUSTED'; readonly device: Device; readonly endedSessions: readonly Session[] }
+  | { readonly type: 'REFRESH_TOKEN_REUSED'; readonly session: Session }
   /** A login beyond MAX_SESSIONS_PER_USER ended the least recently active sessions. */
   | { readonly type: 'SESSION_LIMIT_REACHED'; readonly userId: string; readonly endedSessions: readonly Session[] };
 
@@ -39,6 +43,10 @@ export class DomainEvents {
         this.reportFailure(event, error);
       }
     }
+  }
+
+  publishAll(events: readonly DomainEvent[]): void {
+    for (const event of events) this.publish(event);
   }
 
   private reportFailure(event: DomainEvent, error: unknown): void {

@@ -17,8 +17,8 @@ describe('migrations', () => {
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
-  it('reverts to an empty schema and migrates up again', async () => {
-    await db.undoLastMigration({ transaction: 'each' });
+  it('reverts every migration to an empty schema and migrates up again', async () => {
+    for (let i = 0; i < db.migrations.length; i++) await db.undoLastMigration({ transaction: 'each' });
     const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM information_schema.tables WHERE table_name = 'sessions'`);
     expect(count).toBe(0);
     await db.runMigrations({ transaction: 'each' });

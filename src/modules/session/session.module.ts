@@ -3,12 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { DeviceModule } from '../device/device.module.js';
 import { TokenModule } from '../token/token.module.js';
 import { UserModule } from '../user/user.module.js';
+import { SessionEventVersionRepository } from './data/session-event-version.repository.js';
 import { SessionRepository } from './data/session.repository.js';
 import { DeviceTrustService } from './domain/device-trust.service.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
 import { SessionService } from './domain/session.service.js';
 import { SessionSweeper } from './domain/session-sweeper.js';
+import { SessionTerminator } from './domain/session-terminator.js';
 import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
@@ -18,6 +20,8 @@ import { TokenGuard } from './presentation/token.guard.js';
   imports: [TokenModule, UserModule, DeviceModule],
   providers: [
     SessionRepository,
+    SessionEventVersionRepository,
+    SessionTerminator,
     SessionService,
     SessionRefreshService,
     SessionAuthenticator,

@@ -85,10 +85,12 @@ export class SessionRepository {
     return toSession(rows[0]);
   }
 
-  /** Which session and generation a refresh token belongs to. Rows never change, so no lock is needed. */
-  async findRefreshToken(tokenHash: Buffer): Promise<{ sessionId: string; generation: number } | undefined> {
+  /** Which session, user and generation a refresh token belongs to. None of these ever change, so no lock is needed. */
+  async findRefreshToken(tokenHash: Buffer): Promise<{ sessionId: string; userId: string; generation: number } | undefined> {
     const rows = await this.db.query(
-      `SELECT session_id AS "sessionId", generation FROM refresh_tokens WHERE token_hash = $1`,
+      `SELECT t.session_id AS "sessionId", s.user_id AS "userId", t.generation
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+        WHERE t.token_hash = $1`,
       [tokenHash],
     );
     return rows[0];
@@ -157,13 +159,13 @@ export class SessionRepository {
    * undefined when it had already ended.
    */
   async end(
-    tx: EntityManager | undefined,
+    tx: EntityManager,
     sessionId: string,
     status: SessionStatus,
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session | undefined> {
-    const rows = await (tx ?? this.db.manager).query(
+    const rows = await tx.query(
       `UPDATE sessions SET status = $2, end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
         WHERE id = $1 AND status = 'ACTIVE'
         RETURNING ${SESSION_COLUMNS}`,
@@ -174,10 +176,11 @@ export class SessionRepository {
   }
 
   /**
-   * Serialises the logins of one user (a row lock on the user), so that counting their active
-   * sessions and opening a new one cannot interleave with another login.
+   * Every transaction that changes a user's sessions takes this lock first, then session rows:
+   * one lock order everywhere (no deadlocks), logins of one user serialised (the session limit
+   * holds), and the user's event versions assigned in commit order.
    */
-  async lockUserForLogin(tx: EntityManager, userId: string): Promise<void> {
+  async lockUser(tx: EntityManager, userId: string): Promise<void> {
     await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
   }
 
@@ -209,25 +212,35 @@ export class SessionRepository {
     return rows[0].map(toSession);
   }
 
+  /** Users with sessions past their absolute lifetime or idle cutoff, for the sweeper. */
+  async findUsersWithExpiredSessions(now: Date, idleCutoff: Date, limit: number): Promise<string[]> {
+    const rows: { userId: string }[] = await this.db.query(
+      `SELECT DISTINCT user_id AS "userId" FROM (
+         SELECT user_id FROM sessions
+          WHERE status = 'ACTIVE' AND (expires_at <= $1 OR last_activity_at <= $2)
+          LIMIT $3) expired`,
+      [now, idleCutoff, limit],
+    );
+    return rows.map((row) => row.userId);
+  }
+
   /**
-   * Ends up to `limit` sessions past their absolute lifetime or idle cutoff. SKIP LOCKED lets
-   * several instances sweep at once without waiting on each other or ending a row twice, and
-   * never touches a session that a refresh holds locked right now.
+   * Ends the user's sessions past their absolute lifetime or idle cutoff. SKIP LOCKED leaves
+   * alone a session that a refresh holds right now (it decides about expiry itself), and the
+   * conditional update ends each session once however many instances sweep.
    */
-  async endExpired(now: Date, idleCutoff: Date, limit: number): Promise<Session[]> {
-    const rows = await this.db.query(
+  async endExpiredOfUser(tx: EntityManager, userId: string, now: Date, idleCutoff: Date): Promise<Session[]> {
+    const rows = await tx.query(
       `UPDATE sessions SET status = 'EXPIRED',
-              end_reason = CASE WHEN expires_at <= $1 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END,
-              ended_at = $1, refresh_successor_ciphertext = NULL
+              end_reason = CASE WHEN expires_at <= $2 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END,
+              ended_at = $2, refresh_successor_ciphertext = NULL
         WHERE id IN (
           SELECT id FROM sessions
-           WHERE status = 'ACTIVE' AND (expires_at <= $1 OR last_activity_at <= $2)
-           ORDER BY last_activity_at
-           LIMIT $3
+           WHERE user_id = $1 AND status = 'ACTIVE' AND (expires_at <= $2 OR last_activity_at <= $3)
            FOR UPDATE SKIP LOCKED)
           AND status = 'ACTIVE'
         RETURNING ${SESSION_COLUMNS}`,
-      [now, idleCutoff, limit],
+      [userId, now, idleCutoff],
     );
     return rows[0].map(toSession);
   }
@@ -242,12 +255,13 @@ export class SessionRepository {
   }
 
   async endAllForUser(
+    tx: EntityManager,
     userId: string,
     exceptSessionId: string | null,
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session[]> {
-    const rows = await this.db.query(
+    const rows = await tx.query(
       `UPDATE sessions SET status = 'REVOKED', end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
         WHERE user_id = $1 AND status = 'ACTIVE' AND ($2::uuid IS NULL OR id <> $2::uuid)
         RETURNING ${SESSION_COLUMNS}`,

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
 import type { Device } from '../../device/domain/device.js';
 import { mayManageDevice } from '../../device/domain/device.policy.js';
 import { DeviceService } from '../../device/domain/device.service.js';
+import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason } from './session.js';
 import { isAdmin, type Actor } from './session-grant.js';
+import { SessionTerminator } from './session-terminator.js';
 
 /**
  * Trusting and untrusting devices. It lives with the sessions, not the devices, because
@@ -18,6 +20,8 @@ export class DeviceTrustService {
   constructor(
     private readonly devices: DeviceService,
     private readonly sessions: SessionRepository,
+    private readonly versions: SessionEventVersionRepository,
+    private readonly terminator: SessionTerminator,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
   ) {}
@@ -28,24 +32,32 @@ export class DeviceTrustService {
   }
 
   async trust(actor: Actor, deviceId: string): Promise<Device> {
-    await this.getManageable(actor, deviceId);
-    const device = await this.sessions.transaction((tx) => this.devices.setTrusted(tx, deviceId, true, this.clock.now()));
+    const { userId } = await this.getManageable(actor, deviceId);
+    const { device, events } = await this.sessions.transaction(async (tx) => {
+      await this.sessions.lockUser(tx, userId);
+      const device = await this.devices.setTrusted(tx, deviceId, true, this.clock.now());
+      const events: DomainEvent[] = device ? [{ type: 'DEVICE_TRUSTED', version: await this.versions.reserve(tx, userId, 1), device }] : [];
+      return { device, events };
+    });
     if (!device) throw notFound('device');
-    this.events.publish({ type: 'DEVICE_TRUSTED', device });
+    this.events.publishAll(events);
     return device;
   }
 
   /** The device's sessions end at once (DEVICE_UNTRUSTED): whoever holds it must sign in again. */
   async untrust(actor: Actor, deviceId: string): Promise<Device> {
-    await this.getManageable(actor, deviceId);
+    const { userId } = await this.getManageable(actor, deviceId);
     const now = this.clock.now();
-    const { device, endedSessions } = await this.sessions.transaction(async (tx) => ({
-      device: await this.devices.setTrusted(tx, deviceId, false, now),
-      endedSessions: await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now),
-    }));
+    const { device, events } = await this.sessions.transaction(async (tx) => {
+      await this.sessions.lockUser(tx, userId);
+      const endedSessions = await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
+      const device = await this.devices.setTrusted(tx, deviceId, false, now);
+      const events = await this.terminator.endedEvents(tx, userId, endedSessions);
+      if (device) events.push({ type: 'DEVICE_UNTRUSTED', version: await this.versions.reserve(tx, userId, 1), device, endedSessions });
+      return { device, events };
+    });
     if (!device) throw notFound('device');
-    for (const session of endedSessions) this.events.publish({ type: 'SESSION_ENDED', session });
-    this.events.publish({ type: 'DEVICE_UNTRUSTED', device, endedSessions });
+    this.events.publishAll(events);
     return device;
   }
 

@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { unauthenticated } from '../../../common/domain-error.js';
-import { DomainEvents } from '../../../events/domain-events.js';
 import type { AccessTokenClaims } from '../../token/domain/access-token.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionStatus } from './session.js';
 import { sessionEnded } from './session.errors.js';
 import { activityWriteInterval, expiryAt } from './session-expiry.policy.js';
+import { SessionTerminator } from './session-terminator.js';
 
 /**
  * The session half of authentication: a valid signature is not enough, the token's session
@@ -18,7 +18,7 @@ import { activityWriteInterval, expiryAt } from './session-expiry.policy.js';
 export class SessionAuthenticator {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly events: DomainEvents,
+    private readonly terminator: SessionTerminator,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -31,8 +31,7 @@ export class SessionAuthenticator {
     const now = this.clock.now();
     const expiry = expiryAt(state, now, this.config.sessionIdleTimeoutMs);
     if (expiry) {
-      const ended = await this.sessions.end(undefined, claims.sessionId, SessionStatus.EXPIRED, expiry, now);
-      if (ended) this.events.publish({ type: 'SESSION_ENDED', session: ended });
+      await this.terminator.endOne(claims.userId, claims.sessionId, expiry);
       throw sessionEnded(SessionStatus.EXPIRED);
     }
 

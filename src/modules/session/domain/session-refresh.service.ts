@@ -3,10 +3,11 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { UserService } from '../../user/domain/user.service.js';
+import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import type { ClientInfo, Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
@@ -14,10 +15,11 @@ import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session
 import type { SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh } from './token-rotation.policy.js';
+import { SessionTerminator } from './session-terminator.js';
 
 type RefreshOutcome =
-  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly rotated: boolean }
-  | { readonly ok: false; readonly error: Error; readonly ended?: Session; readonly reused?: boolean };
+  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[] }
+  | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
 export const successorAssociatedData = (sessionId: string, generation: number) =>
   `refresh-successor:${sessionId}:${generation}`;
@@ -27,6 +29,8 @@ export const successorAssociatedData = (sessionId: string, generation: number) =
 export class SessionRefreshService {
   constructor(
     private readonly sessions: SessionRepository,
+    private readonly versions: SessionEventVersionRepository,
+    private readonly terminator: SessionTerminator,
     private readonly devices: DeviceService,
     private readonly users: UserService,
     private readonly signer: TokenSigner,
@@ -42,32 +46,36 @@ export class SessionRefreshService {
     if (!issued) throw invalidRefreshToken();
 
     const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
+      await this.sessions.lockUser(tx, issued.userId);
       const locked = await this.sessions.lockForRotation(tx, issued.sessionId);
       const now = this.clock.now();
       const decision = decideRefresh(locked?.rotation, issued.generation, now, {
         idleTimeoutMs: this.config.sessionIdleTimeoutMs,
         reuseGraceMs: this.config.refreshReuseGraceMs,
       });
-      if (decision.kind === 'invalid' || !locked) return { ok: false, error: invalidRefreshToken() };
+      if (decision.kind === 'invalid' || !locked) return { ok: false, error: invalidRefreshToken(), events: [] };
       const { session } = locked;
 
       switch (decision.kind) {
         case 'ended':
-          return { ok: false, error: sessionEnded(decision.status) };
+          return { ok: false, error: sessionEnded(decision.status), events: [] };
         case 'expire': {
           const ended = await this.sessions.end(tx, session.id, SessionStatus.EXPIRED, decision.reason, now);
-          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), ended };
+          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : []) };
         }
         case 'reuse': {
           const reason = SessionEndReason.REFRESH_TOKEN_REUSED;
           const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
-          return { ok: false, error: refreshTokenReused(), ended, reused: true };
+          const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : []);
+          if (ended) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended });
+          return { ok: false, error: refreshTokenReused(), events };
         }
         case 'replay': {
+          // Not a change: the client gets again what it was already given.
           const generation = locked.rotation.generation;
-          if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken() };
+          if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
           const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
-          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, rotated: false };
+          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, events: [] };
         }
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
@@ -81,16 +89,14 @@ export class SessionRefreshService {
             ...client,
           });
           await this.devices.touch(tx, session.deviceId, now);
-          return { ok: true, session: rotated, refreshToken, generation, rotated: true };
+          const version = await this.versions.reserve(tx, session.userId, 1);
+          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated }] };
         }
       }
     });
 
-    if (!outcome.ok) {
-      if (outcome.reused && outcome.ended) this.events.publish({ type: 'REFRESH_TOKEN_REUSED', session: outcome.ended });
-      if (outcome.ended) this.events.publish({ type: 'SESSION_ENDED', session: outcome.ended });
-      throw outcome.error;
-    }
+    this.events.publishAll(outcome.events);
+    if (!outcome.ok) throw outcome.error;
 
     const user = await this.users.getById(outcome.session.userId);
     if (!user) throw invalidRefreshToken();
@@ -100,7 +106,6 @@ export class SessionRefreshService {
       roles: user.roles,
       generation: outcome.generation,
     });
-    if (outcome.rotated) this.events.publish({ type: 'SESSION_REFRESHED', session: outcome.session });
     return {
       session: outcome.session,
       user,

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
-import { DomainEvents } from '../../../events/domain-events.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { sweepCutoffs } from './session-expiry.policy.js';
+import { SessionTerminator } from './session-terminator.js';
 
-const BATCH_SIZE = 500;
+/** Users handled per query; a pass goes on until none is left. */
+const BATCH_SIZE = 200;
 
 export interface SweepResult {
   readonly ended: number;
@@ -25,7 +26,7 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly events: DomainEvents,
+    private readonly terminator: SessionTerminator,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -49,11 +50,17 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
   private async sweepOnce(): Promise<SweepResult> {
     const cutoffs = sweepCutoffs(this.clock.now(), this.config.sessionIdleTimeoutMs);
     let ended = 0;
+    const seen = new Set<string>();
     for (;;) {
-      const batch = await this.sessions.endExpired(cutoffs.now, cutoffs.idleCutoff, BATCH_SIZE);
-      for (const session of batch) this.events.publish({ type: 'SESSION_ENDED', session });
-      ended += batch.length;
-      if (batch.length < BATCH_SIZE) break;
+      const users = (await this.sessions.findUsersWithExpiredSessions(cutoffs.now, cutoffs.idleCutoff, BATCH_SIZE)).filter(
+        (userId) => !seen.has(userId),
+      );
+      for (const userId of users) {
+        seen.add(userId);
+        ended += (await this.terminator.endExpiredOfUser(userId, this.config.sessionIdleTimeoutMs)).length;
+      }
+      // A user whose expired sessions another instance holds locked comes back: `seen` stops the loop.
+      if (users.length === 0) break;
     }
     const prunedRefreshTokens = await this.sessions.deleteRefreshTokensOfSessionsEndedBefore(cutoffs.pruneEndedBefore);
     if (ended > 0 || prunedRefreshTokens > 0) {

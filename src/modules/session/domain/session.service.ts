@@ -4,15 +4,17 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
 import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
 import type { DeviceDescription } from '../../device/domain/device.js';
 import { sessionLifetimeFor } from '../../device/domain/device.policy.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { UserService } from '../../user/domain/user.service.js';
+import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason, SessionStatus, type ClientInfo, type Session } from './session.js';
-import { expiryAt, statusForEndReason } from './session-expiry.policy.js';
+import { expiryAt } from './session-expiry.policy.js';
+import { SessionTerminator } from './session-terminator.js';
 import { isAdmin, type Actor, type SessionGrant } from './session-grant.js';
 
 export interface Credentials {
@@ -25,6 +27,8 @@ export interface Credentials {
 export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
+    private readonly versions: SessionEventVersionRepository,
+    private readonly terminator: SessionTerminator,
     private readonly devices: DeviceService,
     private readonly users: UserService,
     private readonly signer: TokenSigner,
@@ -37,8 +41,8 @@ export class SessionService {
     const user = await this.users.verifyCredentials(credentials.email, credentials.password);
     const refreshToken = generateRefreshToken();
     const now = this.clock.now();
-    const { session, device, isNewDevice, endedByLimit } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUserForLogin(tx, user.id);
+    const { session, device, isNewDevice, endedByLimit, events } = await this.sessions.transaction(async (tx) => {
+      await this.sessions.lockUser(tx, user.id);
       const { device, isNew } = await this.devices.recognise(tx, user.id, description, now);
       const endedByLimit = await this.sessions.endBeyondLimit(
         tx,
@@ -57,15 +61,16 @@ export class SessionService {
         ...client,
         refreshTokenHash: hashToken(refreshToken),
       });
-      return { session, device, isNewDevice: isNew, endedByLimit };
+      const events: DomainEvent[] = await this.terminator.endedEvents(tx, user.id, endedByLimit);
+      events.push({ type: 'SESSION_CREATED', version: await this.versions.reserve(tx, user.id, 1), session, device });
+      return { session, device, isNewDevice: isNew, endedByLimit, events };
     });
 
-    for (const ended of endedByLimit) this.events.publish({ type: 'SESSION_ENDED', session: ended });
+    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device });
+    this.events.publishAll(events);
     if (endedByLimit.length > 0) {
       this.events.publish({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit });
     }
-    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device });
-    this.events.publish({ type: 'SESSION_CREATED', session, device });
 
     const access = await this.signer.sign({ userId: user.id, sessionId: session.id, roles: user.roles, generation: 0 });
     return {
@@ -93,32 +98,24 @@ export class SessionService {
   async revoke(actor: Actor, sessionId: string): Promise<Session> {
     const session = await this.settleExpiry(await this.getVisible(actor, sessionId));
     const reason = session.userId === actor.userId ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN;
-    return (await this.end(session.id, reason)) ?? (await this.getVisible(actor, sessionId));
+    return (await this.terminator.endOne(session.userId, session.id, reason)) ?? (await this.getVisible(actor, sessionId));
   }
 
   async revokeAll(actor: Actor, options: { exceptCurrent?: boolean; userId?: string }): Promise<number> {
     const userId = options.userId ?? actor.userId;
     this.assertMayActFor(actor, userId);
     const own = userId === actor.userId;
-    const ended = await this.sessions.endAllForUser(
+    const ended = await this.terminator.endAllOfUser(
       userId,
       own && options.exceptCurrent ? actor.sessionId : null,
       own ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN,
-      this.clock.now(),
     );
-    for (const session of ended) this.events.publish({ type: 'SESSION_ENDED', session });
     return ended.length;
   }
 
   async logout(actor: Actor): Promise<boolean> {
-    await this.end(actor.sessionId, SessionEndReason.LOGOUT);
+    await this.terminator.endOne(actor.userId, actor.sessionId, SessionEndReason.LOGOUT);
     return true;
-  }
-
-  private async end(sessionId: string, reason: SessionEndReason): Promise<Session | undefined> {
-    const ended = await this.sessions.end(undefined, sessionId, statusForEndReason(reason), reason, this.clock.now());
-    if (ended) this.events.publish({ type: 'SESSION_ENDED', session: ended });
-    return ended;
   }
 
   /** A session the sweeper has not reached yet is shown, and ended, as what it already is. */
@@ -126,7 +123,7 @@ export class SessionService {
     if (session.status !== SessionStatus.ACTIVE) return session;
     const expiry = expiryAt(session, this.clock.now(), this.config.sessionIdleTimeoutMs);
     if (!expiry) return session;
-    return (await this.end(session.id, expiry)) ?? session;
+    return (await this.terminator.endOne(session.userId, session.id, expiry)) ?? (await this.sessions.getById(session.id)) ?? session;
   }
 
   /** Another user's session is reported as missing, not forbidden: its existence is not the caller's business. */

@@ -16,6 +16,10 @@ export class UserEntity {
   @Column({ type: 'text', array: true, default: () => "'{USER}'" })
   roles: string[];
 
+  /** Version of the user's latest session event; bumped in the transaction of each change. */
+  @Column({ name: 'event_version', type: 'integer', default: 0 })
+  eventVersion: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }
