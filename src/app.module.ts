@@ -18,6 +18,8 @@ import type { GraphQLRequestContext } from './graphql/request-context.js';
 import { HealthModule } from './health/health.module.js';
 import { DeviceModule } from './modules/device/device.module.js';
 import { SessionModule } from './modules/session/session.module.js';
+import { SessionWebSocket } from './modules/session/presentation/session-websocket.js';
+import { EventsModule } from './events/events.module.js';
 import { TokenModule } from './modules/token/token.module.js';
 import { UserModule } from './modules/user/user.module.js';
 
@@ -47,8 +49,11 @@ export class AppModule {
             return dataSource;
           },
         }),
-        GraphQLModule.forRoot<ApolloDriverConfig>({
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
+          imports: [SessionModule],
+          inject: [SessionWebSocket],
+          useFactory: (webSocket: SessionWebSocket): ApolloDriverConfig => ({
           path: '/graphql',
           autoSchemaFile: true,
           sortSchema: true,
@@ -61,8 +66,12 @@ export class AppModule {
           allowBatchedHttpRequests: false,
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
-          context: ({ req }: GraphQLRequestContext): GraphQLRequestContext => ({ req }),
+          subscriptions: { 'graphql-ws': webSocket.options() },
+          context: (http: { req?: GraphQLRequestContext['req']; extra?: Parameters<typeof SessionWebSocket.context>[0] }) =>
+            http.req ? { req: http.req } : SessionWebSocket.context(http.extra!),
+          }),
         }),
+        EventsModule,
         HealthModule,
         UserModule,
         TokenModule,

@@ -8,9 +8,21 @@ export interface AuthenticatedRequest extends Request {
   auth?: AccessTokenClaims;
 }
 
-/** The GraphQL context: the HTTP request, plus per-request caches keyed on this object. */
+/** A graphql-ws connection, authenticated in connection_init and bound to that session. */
+export interface SessionConnection {
+  readonly claims: AccessTokenClaims;
+  readonly socket: { readonly readyState: number; close(code: number, reason: string): void };
+  /** Open sessionEvents subscriptions on this socket. */
+  subscriptions: number;
+}
+
+/**
+ * The GraphQL context: the HTTP request (over WebSocket, a stand-in carrying the connection's
+ * claims), the connection for subscriptions, plus per-request caches keyed on this object.
+ */
 export interface GraphQLRequestContext {
   readonly req: AuthenticatedRequest;
+  readonly connection?: SessionConnection;
 }
 
 export function requestOf(context: ExecutionContext): AuthenticatedRequest | undefined {

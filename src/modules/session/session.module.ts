@@ -15,6 +15,10 @@ import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
+import { SessionEventPublisher } from './domain/session-event-publisher.js';
+import { SessionEventsResolver } from './presentation/session-events.resolver.js';
+import { SessionSocketRegistry } from './presentation/session-socket-registry.js';
+import { SessionWebSocket } from './presentation/session-websocket.js';
 
 @Module({
   imports: [TokenModule, UserModule, DeviceModule],
@@ -29,9 +33,13 @@ import { TokenGuard } from './presentation/token.guard.js';
     DeviceTrustService,
     SessionResolver,
     DeviceTrustResolver,
+    SessionEventPublisher,
+    SessionSocketRegistry,
+    SessionEventsResolver,
+    SessionWebSocket,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
   controllers: [SessionController],
-  exports: [SessionService, SessionAuthenticator],
+  exports: [SessionService, SessionAuthenticator, SessionWebSocket, SessionSocketRegistry],
 })
 export class SessionModule {}

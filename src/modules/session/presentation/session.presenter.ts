@@ -40,6 +40,6 @@ export function toSessionPayload(grant: SessionGrant, idleTimeoutMs: number): Se
 }
 
 export function withDevice(session: SessionType, device: Device | undefined): SessionWithDevice {
-  const { deviceId: _deviceId, ...rest } = session;
+  const { deviceId: _deviceId, preloadedDevice: _preloaded, ...rest } = session;
   return { ...rest, device: device ? toDeviceObject(device) : null };
 }

@@ -88,6 +88,7 @@ export class SessionResolver {
 
   @ResolveField('device', () => DeviceObjectType)
   async device(@Parent() session: SessionType, @Context() context: GraphQLRequestContext): Promise<DeviceObjectType> {
+    if (session.preloadedDevice) return session.preloadedDevice;
     const device = await this.deviceLoader.forRequest(context).load(session.deviceId);
     if (!device) throw new Error(`Session ${session.id} has no device row`);
     return toDeviceObject(device);

@@ -17,6 +17,9 @@ export class SessionType {
   /** Resolved through DeviceLoader; not a GraphQL field itself. */
   deviceId: string;
 
+  /** Already known (real-time events carry it); spares the loader. */
+  preloadedDevice?: DeviceObjectType;
+
   @Field(() => Boolean, { description: "True for the session that the caller's access token belongs to." })
   current: boolean;
 

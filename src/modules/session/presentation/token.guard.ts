@@ -2,7 +2,8 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { unauthenticated } from '../../../common/domain-error.js';
 import { IS_PUBLIC } from '../../../common/public.decorator.js';
-import { requestOf } from '../../../graphql/request-context.js';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import { requestOf, type GraphQLRequestContext } from '../../../graphql/request-context.js';
 import { TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../domain/session-authenticator.js';
 
@@ -24,6 +25,12 @@ export class TokenGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = requestOf(context);
     if (!request) return false;
+    const connection = GqlExecutionContext.create(context).getContext<GraphQLRequestContext>().connection;
+    if (context.getType<string>() === 'graphql' && connection) {
+      // A subscription over a socket authenticated at connection_init: its session must still be active.
+      await this.sessions.assertActive(connection.claims);
+      return true;
+    }
     const token = bearerToken(request.headers.authorization);
     if (!token) throw unauthenticated('Send an access token as "Authorization: Bearer <token>".');
     const claims = await this.verifier.verify(token);

@@ -1,0 +1,30 @@
+/** Channels every instance listens on. */
+export const userEventsChannel = (userId: string) => `user:${userId}`;
+export const SESSION_ENDED_CHANNEL = 'session-ended';
+
+/** Carried on SESSION_ENDED_CHANNEL: drop this session from caches, close its sockets. */
+export interface SessionEndedMessage {
+  readonly sessionId: string;
+  readonly userId: string;
+}
+
+export type BusHealth = 'in-process' | 'up' | 'down';
+
+/**
+ * Publish/subscribe between the parts of the service, and between instances when Redis is
+ * configured. Delivery to this instance's own subscribers never depends on Redis.
+ */
+export abstract class EventBus {
+  abstract publish(channel: string, payload: object): void;
+  /** Calls `handler` for every message on the channel; returns the unsubscribe function. */
+  abstract subscribe<T>(channel: string, handler: (payload: T) => void): Promise<() => void>;
+  abstract iterate<T>(channel: string): AsyncIterableIterator<T>;
+  abstract health(): BusHealth;
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/** JSON.parse reviver: payloads cross Redis as JSON, and come back with their dates as Dates. */
+export function reviveDates(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && ISO_DATE_TIME.test(value) ? new Date(value) : value;
+}
