@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -21,6 +22,22 @@ export interface TesseraAppOptions {
 }
 
 const SERVER_POOL_SIZE = 10;
+/** The same bound as an HTTP body (DESIGN.md protocol details). */
+const MAX_WEBSOCKET_MESSAGE_BYTES = 100 * 1024;
+
+/**
+ * Nest creates the graphql-ws WebSocketServer without a message limit (ws defaults to 100 MiB)
+ * and offers no option for one; ws reads the limit from the server's options at each upgrade,
+ * so setting it here applies to every connection. A test holds this in place.
+ */
+function limitWebSocketMessageSize(app: NestExpressApplication): void {
+  const driver = app.get(GraphQLModule, { strict: false }).graphQlAdapter as unknown as {
+    _subscriptionService?: { wss?: { options: { maxPayload?: number } } };
+  };
+  const options = driver._subscriptionService?.wss?.options;
+  if (!options) throw new Error('Cannot find the graphql-ws server to limit its message size');
+  options.maxPayload = MAX_WEBSOCKET_MESSAGE_BYTES;
+}
 
 /**
  * Builds the whole service for a configuration: the embedded database when DATABASE_URL is
@@ -46,6 +63,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
     if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: false });
     await app.init();
+    limitWebSocketMessageSize(app);
     return {
       app,
       async close() {

@@ -6,6 +6,7 @@ export const SESSION_ENDED_CHANNEL = 'session-ended';
 export interface SessionEndedMessage {
   readonly sessionId: string;
   readonly userId: string;
+  readonly status: 'REVOKED' | 'EXPIRED';
 }
 
 export type BusHealth = 'in-process' | 'up' | 'down';

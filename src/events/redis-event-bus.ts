@@ -64,8 +64,11 @@ export class RedisEventBus extends LocalEventBus {
     return this.publisher.status === 'ready' && this.subscriber.status === 'ready' ? 'up' : 'down';
   }
 
+  /** QUIT when Redis is there; when it is not, stop reconnecting rather than wait for it. */
   async close(): Promise<void> {
-    this.redis.close();
+    if (this.health() === 'up') {
+      await this.redis.close().catch(() => undefined);
+    }
     this.publisher.disconnect();
     this.subscriber.disconnect();
   }

@@ -1,13 +1,17 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
+import { EventBus } from '../events/event-bus.js';
+
+type Readiness = Omit<HealthCheckResult, 'status'> & { status: HealthCheckResult['status'] | 'degraded' };
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly bus: EventBus,
   ) {}
 
   /** The process is up and answering; says nothing about its dependencies. */
@@ -19,19 +23,28 @@ export class HealthController {
 
   /**
    * Ready to serve: the app only listens after its migrations have run, and the database must
-   * answer now. A load balancer takes an instance out while this is 503.
+   * answer now (503 otherwise, and a load balancer takes the instance out). Redis is reported
+   * but does not make the instance unready: without it the instance still serves, with its
+   * events confined to itself, so the answer is 200 with status "degraded".
    */
   @Public()
   @Get('ready')
   @HealthCheck()
-  async ready(@Res({ passthrough: true }) response: Response) {
+  async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness | object> {
+    let result: HealthCheckResult;
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
+      result = await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
     } catch (error) {
       // Operators read which dependency is down from terminus's own report, not a bare error code.
       if (!(error instanceof ServiceUnavailableException)) throw error;
       response.status(503);
-      return error.getResponse();
+      return error.getResponse() as object;
     }
+    const bus = this.bus.health();
+    if (bus === 'in-process') return result;
+    const redis = { status: bus };
+    return bus === 'up'
+      ? { ...result, info: { ...result.info, redis }, details: { ...result.details, redis } }
+      : { ...result, status: 'degraded', error: { ...result.error, redis }, details: { ...result.details, redis } };
   }
 }

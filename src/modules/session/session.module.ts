@@ -11,6 +11,7 @@ import { SessionRefreshService } from './domain/session-refresh.service.js';
 import { SessionService } from './domain/session.service.js';
 import { SessionSweeper } from './domain/session-sweeper.js';
 import { SessionTerminator } from './domain/session-terminator.js';
+import { SessionStateCache } from './domain/session-state-cache.js';
 import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
@@ -26,6 +27,7 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionRepository,
     SessionEventVersionRepository,
     SessionTerminator,
+    SessionStateCache,
     SessionService,
     SessionRefreshService,
     SessionAuthenticator,

@@ -26,6 +26,9 @@ export class SessionEventPublisher implements OnModuleInit {
 
   onModuleInit(): void {
     this.domainEvents.subscribe((event) => {
+      // Before anything asynchronous: caches on this instance forget the session before the
+      // request that ended it has answered, so its token fails at once.
+      if (event.type === 'SESSION_ENDED') this.announceEnd(event.session);
       const published = this.queue.then(() => this.publish(event));
       this.queue = published.catch(() => undefined);
       return published;
@@ -39,8 +42,6 @@ export class SessionEventPublisher implements OnModuleInit {
       case 'SESSION_REFRESHED':
         return this.send(event.version, SessionEventType.SESSION_REFRESHED, event.session);
       case 'SESSION_ENDED': {
-        const message: SessionEndedMessage = { sessionId: event.session.id, userId: event.session.userId };
-        this.bus.publish(SESSION_ENDED_CHANNEL, message);
         const type = event.session.status === SessionStatus.EXPIRED ? SessionEventType.SESSION_EXPIRED : SessionEventType.SESSION_REVOKED;
         return this.send(event.version, type, event.session);
       }
@@ -51,6 +52,12 @@ export class SessionEventPublisher implements OnModuleInit {
       default:
         return;
     }
+  }
+
+  private announceEnd(session: Session): void {
+    const status = session.status === SessionStatus.EXPIRED ? 'EXPIRED' : 'REVOKED';
+    const message: SessionEndedMessage = { sessionId: session.id, userId: session.userId, status };
+    this.bus.publish(SESSION_ENDED_CHANNEL, message);
   }
 
   private async send(version: number, type: SessionEventType, session: Session, device?: Device): Promise<void> {

@@ -1,0 +1,90 @@
+import { performance } from 'node:perf_hooks';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventBus, SESSION_ENDED_CHANNEL, type SessionEndedMessage } from '../../../events/event-bus.js';
+import type { SessionAuthState } from '../data/session.repository.js';
+import { SessionStatus } from './session.js';
+
+/**
+ * How long a session's state may be served from memory. Ends reach every instance through the
+ * bus at once; this bounds the damage if such a message is lost (Redis down, say).
+ */
+export const SESSION_STATE_TTL_MS = 5_000;
+
+interface Entry {
+  state: SessionAuthState;
+  readonly storedAt: number;
+}
+
+/**
+ * The guard's view of sessions, kept in memory so that the common request costs no database
+ * round trip (DESIGN.md decision 3). An ended session is final: once this instance has heard
+ * of the end, a slower database read can never bring the session back to life here.
+ */
+@Injectable()
+export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
+  private readonly entries = new Map<string, Entry>();
+  private unsubscribe: (() => void) | undefined;
+  private cleanup: NodeJS.Timeout | undefined;
+
+  constructor(private readonly bus: EventBus) {}
+
+  async onModuleInit(): Promise<void> {
+    this.unsubscribe = await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
+      this.markEnded(message.sessionId, message.status === 'EXPIRED' ? SessionStatus.EXPIRED : SessionStatus.REVOKED),
+    );
+    this.cleanup = setInterval(() => this.dropStale(), SESSION_STATE_TTL_MS);
+    this.cleanup.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.unsubscribe?.();
+    clearInterval(this.cleanup);
+  }
+
+  get(sessionId: string): SessionAuthState | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return undefined;
+    if (performance.now() - entry.storedAt > SESSION_STATE_TTL_MS) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    return entry.state;
+  }
+
+  /** A state read from the database; ignored when this instance already knows the session ended. */
+  remember(sessionId: string, state: SessionAuthState): void {
+    const known = this.entries.get(sessionId);
+    if (known && known.state.status !== SessionStatus.ACTIVE && state.status === SessionStatus.ACTIVE) return;
+    this.entries.set(sessionId, { state, storedAt: performance.now() });
+  }
+
+  /** What this instance wrote itself (activity, a committed generation). */
+  update(sessionId: string, changes: Partial<Pick<SessionAuthState, 'lastActivityAt' | 'committedGeneration'>>): void {
+    const entry = this.entries.get(sessionId);
+    if (entry && entry.state.status === SessionStatus.ACTIVE) entry.state = { ...entry.state, ...changes };
+  }
+
+  markEnded(sessionId: string, status: SessionStatus): void {
+    const entry = this.entries.get(sessionId);
+    if (entry) {
+      entry.state = { ...entry.state, status };
+    } else {
+      // Remembered without the rest of the state: a later read fills it, but cannot revive it.
+      this.entries.set(sessionId, {
+        state: { userId: '', status, lastActivityAt: new Date(0), expiresAt: new Date(0), committedGeneration: 0 },
+        storedAt: performance.now(),
+      });
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private dropStale(): void {
+    const now = performance.now();
+    for (const [sessionId, entry] of this.entries) {
+      if (now - entry.storedAt > SESSION_STATE_TTL_MS) this.entries.delete(sessionId);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
+import { GraphQLTestClient } from '../helpers/graphql-client.js';
+import { ME, REFRESH_SESSION, REVOKE_SESSION } from '../helpers/operations.js';
+import { rest } from '../helpers/rest-client.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { EventListener } from '../helpers/ws-client.js';
+
+interface Instance {
+  readonly tessera: TesseraApp;
+  readonly baseUrl: string;
+  readonly graphql: GraphQLTestClient;
+}
+
+/**
+ * Two instances of the service, as two deployments would run them: one PostgreSQL database,
+ * one Redis (reached through a proxy the test can cut), the same DATA_ENCRYPTION_KEY.
+ */
+describe('several instances on PostgreSQL and Redis', () => {
+  let database: TestDatabase;
+  let redis: TcpProxy;
+  let a: Instance;
+  let b: Instance;
+  let user: TestUser;
+  const listeners: EventListener[] = [];
+
+  const start = async (env: Record<string, string>): Promise<Instance> => {
+    const tessera = await createTesseraApp(loadConfig(env));
+    await tessera.app.listen(0, '127.0.0.1');
+    const baseUrl = `http://127.0.0.1:${(tessera.app.getHttpServer().address() as AddressInfo).port}`;
+    return { tessera, baseUrl, graphql: new GraphQLTestClient(`${baseUrl}/graphql`) };
+  };
+  const listenOn = async (instance: Instance, accessToken: string) => {
+    const listener = new EventListener(instance.graphql.url, accessToken);
+    listeners.push(listener);
+    return listener.subscribe();
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const redisUrl = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    await redis.start();
+    const env = {
+      ...database.env,
+      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'silent',
+    };
+    // Both at the same moment, on a database nobody has migrated yet.
+    [a, b] = await Promise.all([start(env), start(env)]);
+    user = await registerUser(a.graphql);
+  });
+
+  afterAll(async () => {
+    await Promise.all(listeners.map((listener) => listener.dispose()));
+    await redis.restore();
+    await Promise.all([a?.tessera.close(), b?.tessera.close()]);
+    await redis.cut();
+    await database.drop();
+  });
+
+  it('both came up on a fresh database: migrated once, one shared signing key', async () => {
+    const db = a.tessera.app.get(DataSource);
+    const [{ migrations }] = await db.query(`SELECT count(*)::int AS migrations FROM migrations`);
+    expect(migrations).toBe(db.migrations.length);
+    const [{ keys }] = await db.query(`SELECT count(*)::int AS keys FROM signing_keys`);
+    expect(keys).toBe(1);
+    const session = await login(a.graphql, user);
+    await expect(b.graphql.data(ME, {}, session.tokens.accessToken)).resolves.toMatchObject({ me: { id: user.id } });
+    const jwksA = await rest(a.baseUrl, 'GET', '/.well-known/jwks.json');
+    const jwksB = await rest(b.baseUrl, 'GET', '/.well-known/jwks.json');
+    expect(jwksA.body).toEqual(jwksB.body);
+  });
+
+  it('delivers an event of a revocation on B to a subscriber on A, and A refuses the token within a second', async () => {
+    const laptop = await login(a.graphql, user);
+    const phone = await login(a.graphql, user);
+    await a.graphql.data(ME, {}, phone.tokens.accessToken); // now in A's session cache
+    const listener = await listenOn(a, laptop.tokens.accessToken);
+
+    const revokedAt = Date.now();
+    await b.graphql.data(REVOKE_SESSION, { id: phone.session.id }, laptop.tokens.accessToken);
+    await listener.until(() => !!listener.eventOf('SESSION_REVOKED', phone.session.id), 1_000);
+    let code: string | undefined;
+    while (Date.now() - revokedAt < 1_000) {
+      const result = await a.graphql.request(ME, {}, phone.tokens.accessToken);
+      code = result.errors?.[0]?.extensions.code;
+      if (code) break;
+    }
+    expect(code).toBe('SESSION_REVOKED');
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+  });
+
+  it('closes a subscriber’s socket on A when its session is revoked on B', async () => {
+    const phone = await login(a.graphql, user);
+    const laptop = await login(b.graphql, user);
+    const listener = await listenOn(a, phone.tokens.accessToken);
+    await b.graphql.data(REVOKE_SESSION, { id: phone.session.id }, laptop.tokens.accessToken);
+    await listener.until(() => listener.closeCode === 4403, 1_500);
+    expect(listener.eventOf('SESSION_REVOKED', phone.session.id)).toBeTruthy();
+  });
+
+  it('gives 20 concurrent refreshes of one token spread over both instances one successor', async () => {
+    const { tokens, session } = await login(a.graphql, user);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).graphql.request(REFRESH_SESSION, { input: { refreshToken: tokens.refreshToken } }),
+      ),
+    );
+    expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
+    expect(new Set(results.map((result) => result.data!.refreshSession.tokens.refreshToken)).size).toBe(1);
+    const [{ count }] = await a.tessera.app.get(DataSource).query(
+      `SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1`,
+      [session.id],
+    );
+    expect(count).toBe(2);
+  });
+
+  it('keeps serving without Redis, says so in readiness, and carries events again once Redis is back', async () => {
+    const laptop = await login(a.graphql, user);
+    expect((await rest(a.baseUrl, 'GET', '/health/ready')).body.details.redis).toEqual({ status: 'up' });
+
+    await redis.cut();
+    const localListener = await listenOn(a, laptop.tokens.accessToken);
+    const phone = await login(a.graphql, user); // logins, requests and local events go on
+    await localListener.until(() => !!localListener.eventOf('SESSION_CREATED', phone.session.id));
+    await expect(b.graphql.data(ME, {}, phone.tokens.accessToken)).resolves.toBeTruthy();
+    const degraded = await rest(a.baseUrl, 'GET', '/health/ready');
+    expect(degraded.status).toBe(200);
+    expect(degraded.body).toMatchObject({ status: 'degraded', details: { redis: { status: 'down' } } });
+
+    await redis.restore();
+    const ready = async () => (await rest(a.baseUrl, 'GET', '/health/ready')).body.status === 'ok' &&
+      (await rest(b.baseUrl, 'GET', '/health/ready')).body.status === 'ok';
+    for (let waited = 0; !(await ready()); waited += 100) {
+      if (waited > 10_000) throw new Error('Redis did not come back within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const remoteListener = await listenOn(b, laptop.tokens.accessToken);
+    const tablet = await login(a.graphql, user);
+    await remoteListener.until(() => !!remoteListener.eventOf('SESSION_CREATED', tablet.session.id), 2_000);
+    await refresh(b.graphql, tablet.tokens.refreshToken);
+  });
+});
