@@ -20,6 +20,8 @@ import { DeviceModule } from './modules/device/device.module.js';
 import { SessionModule } from './modules/session/session.module.js';
 import { SessionWebSocket } from './modules/session/presentation/session-websocket.js';
 import { EventsModule } from './events/events.module.js';
+import { ActivityModule } from './modules/activity/activity.module.js';
+import { AlertModule } from './modules/alert/alert.module.js';
 import { TokenModule } from './modules/token/token.module.js';
 import { UserModule } from './modules/user/user.module.js';
 
@@ -77,6 +79,8 @@ export class AppModule {
         TokenModule,
         DeviceModule,
         SessionModule,
+        ActivityModule,
+        AlertModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createInputValidationPipe },

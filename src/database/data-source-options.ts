@@ -7,9 +7,21 @@ import { SigningKeyEntity } from '../modules/token/data/signing-key.entity.js';
 import { AppSecretEntity } from './app-secret.entity.js';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema.js';
 import { UserEventVersion1764400000000 } from './migrations/1764400000000-user-event-version.js';
+import { ActivityAndAlerts1764500000000 } from './migrations/1764500000000-activity-and-alerts.js';
+import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
+import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
 
-export const ENTITIES = [UserEntity, DeviceEntity, SessionEntity, RefreshTokenEntity, SigningKeyEntity, AppSecretEntity];
-export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000];
+export const ENTITIES = [
+  UserEntity,
+  DeviceEntity,
+  SessionEntity,
+  RefreshTokenEntity,
+  SigningKeyEntity,
+  AppSecretEntity,
+  SessionActivityEntity,
+  SessionAlertEntity,
+];
+export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000, ActivityAndAlerts1764500000000];
 
 export interface ConnectionTarget {
   readonly url: string;

@@ -12,6 +12,7 @@ import { SessionService } from './domain/session.service.js';
 import { SessionSweeper } from './domain/session-sweeper.js';
 import { SessionTerminator } from './domain/session-terminator.js';
 import { SessionStateCache } from './domain/session-state-cache.js';
+import { SessionLoginThrottle } from './domain/session-login-throttle.js';
 import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
@@ -28,6 +29,7 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionEventVersionRepository,
     SessionTerminator,
     SessionStateCache,
+    SessionLoginThrottle,
     SessionService,
     SessionRefreshService,
     SessionAuthenticator,
@@ -42,6 +44,6 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
   controllers: [SessionController],
-  exports: [SessionService, SessionAuthenticator, SessionWebSocket, SessionSocketRegistry],
+  exports: [SessionService, SessionAuthenticator, SessionWebSocket, SessionSocketRegistry, SessionEventVersionRepository],
 })
 export class SessionModule {}

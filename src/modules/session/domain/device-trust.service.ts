@@ -36,7 +36,9 @@ export class DeviceTrustService {
     const { device, events } = await this.sessions.transaction(async (tx) => {
       await this.sessions.lockUser(tx, userId);
       const device = await this.devices.setTrusted(tx, deviceId, true, this.clock.now());
-      const events: DomainEvent[] = device ? [{ type: 'DEVICE_TRUSTED', version: await this.versions.reserve(tx, userId, 1), device }] : [];
+      const events: DomainEvent[] = device
+        ? [{ type: 'DEVICE_TRUSTED', version: await this.versions.reserve(tx, userId, 1), device, client: actor.client }]
+        : [];
       return { device, events };
     });
     if (!device) throw notFound('device');
@@ -52,8 +54,11 @@ export class DeviceTrustService {
       await this.sessions.lockUser(tx, userId);
       const endedSessions = await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
       const device = await this.devices.setTrusted(tx, deviceId, false, now);
-      const events = await this.terminator.endedEvents(tx, userId, endedSessions);
-      if (device) events.push({ type: 'DEVICE_UNTRUSTED', version: await this.versions.reserve(tx, userId, 1), device, endedSessions });
+      const events = await this.terminator.endedEvents(tx, userId, endedSessions, actor.client);
+      if (device) {
+        const version = await this.versions.reserve(tx, userId, 1);
+        events.push({ type: 'DEVICE_UNTRUSTED', version, device, endedSessions, client: actor.client });
+      }
       return { device, events };
     });
     if (!device) throw notFound('device');

@@ -49,6 +49,19 @@ export class SessionEventPublisher implements OnModuleInit {
         return this.sendDevice(event.version, SessionEventType.DEVICE_TRUSTED, event.device);
       case 'DEVICE_UNTRUSTED':
         return this.sendDevice(event.version, SessionEventType.DEVICE_UNTRUSTED, event.device);
+      case 'ALERT_RAISED': {
+        const { alert } = event;
+        return this.emit({
+          type: SessionEventType.ALERT_RAISED,
+          userId: alert.userId,
+          sessionId: alert.sessionId,
+          version: event.version,
+          occurredAt: alert.createdAt,
+          session: null,
+          device: null,
+          alert,
+        });
+      }
       default:
         return;
     }
@@ -62,11 +75,11 @@ export class SessionEventPublisher implements OnModuleInit {
 
   private async send(version: number, type: SessionEventType, session: Session, device?: Device): Promise<void> {
     const resolvedDevice = device ?? (await this.devices.getById(session.deviceId)) ?? null;
-    this.emit({ type, userId: session.userId, sessionId: session.id, version, occurredAt: this.clock.now(), session, device: resolvedDevice });
+    this.emit({ type, userId: session.userId, sessionId: session.id, version, occurredAt: this.clock.now(), session, device: resolvedDevice, alert: null });
   }
 
   private sendDevice(version: number, type: SessionEventType, device: Device): void {
-    this.emit({ type, userId: device.userId, sessionId: null, version, occurredAt: this.clock.now(), session: null, device });
+    this.emit({ type, userId: device.userId, sessionId: null, version, occurredAt: this.clock.now(), session: null, device, alert: null });
   }
 
   private emit(message: SessionEventMessage): void {

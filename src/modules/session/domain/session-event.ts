@@ -1,4 +1,5 @@
 import type { Device } from '../../device/domain/device.js';
+import type { SessionAlert } from '../../alert/domain/session-alert.js';
 import type { Session } from './session.js';
 
 export enum SessionEventType {
@@ -20,6 +21,7 @@ export interface SessionEventMessage {
   readonly occurredAt: Date;
   readonly session: Session | null;
   readonly device: Device | null;
+  readonly alert: SessionAlert | null;
 }
 
 export const endsSession = (type: SessionEventType) =>

@@ -1,7 +1,7 @@
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
 import { Role } from '../../user/domain/user.js';
-import type { Session } from './session.js';
+import type { ClientInfo, Session } from './session.js';
 
 /** What a login or a refresh hands to the client. */
 export interface SessionGrant {
@@ -19,6 +19,8 @@ export interface Actor {
   readonly userId: string;
   readonly sessionId: string;
   readonly roles: readonly Role[];
+  /** Where the request came from, for the activity log. */
+  readonly client?: ClientInfo;
 }
 
 export const isAdmin = (actor: Actor): boolean => actor.roles.includes(Role.ADMIN);

@@ -16,6 +16,7 @@ import type { SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
+import { SessionLoginThrottle } from './session-login-throttle.js';
 
 type RefreshOutcome =
   | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[] }
@@ -33,6 +34,7 @@ export class SessionRefreshService {
     private readonly terminator: SessionTerminator,
     private readonly devices: DeviceService,
     private readonly users: UserService,
+    private readonly throttle: SessionLoginThrottle,
     private readonly signer: TokenSigner,
     private readonly cipher: DataCipher,
     private readonly events: DomainEvents,
@@ -41,6 +43,7 @@ export class SessionRefreshService {
   ) {}
 
   async refresh(presentedToken: string, client: ClientInfo): Promise<SessionGrant> {
+    await this.throttle.assertRefreshAllowed(client.ipAddress);
     if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
     const issued = await this.sessions.findRefreshToken(hashToken(presentedToken));
     if (!issued) throw invalidRefreshToken();
@@ -61,13 +64,13 @@ export class SessionRefreshService {
           return { ok: false, error: sessionEnded(decision.status), events: [] };
         case 'expire': {
           const ended = await this.sessions.end(tx, session.id, SessionStatus.EXPIRED, decision.reason, now);
-          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : []) };
+          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client) };
         }
         case 'reuse': {
           const reason = SessionEndReason.REFRESH_TOKEN_REUSED;
           const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
-          const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : []);
-          if (ended) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended });
+          const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client);
+          if (ended) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended, client });
           return { ok: false, error: refreshTokenReused(), events };
         }
         case 'replay': {
@@ -90,7 +93,7 @@ export class SessionRefreshService {
           });
           await this.devices.touch(tx, session.deviceId, now);
           const version = await this.versions.reserve(tx, session.userId, 1);
-          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated }] };
+          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }] };
         }
       }
     });

@@ -9,7 +9,9 @@ import type { DeviceDescription } from '../../device/domain/device.js';
 import { sessionLifetimeFor } from '../../device/domain/device.policy.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
-import { UserService } from '../../user/domain/user.service.js';
+import { invalidCredentials, UserService } from '../../user/domain/user.service.js';
+import { normaliseEmail, type User } from '../../user/domain/user.js';
+import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason, SessionStatus, type ClientInfo, type Session } from './session.js';
@@ -31,6 +33,7 @@ export class SessionService {
     private readonly terminator: SessionTerminator,
     private readonly devices: DeviceService,
     private readonly users: UserService,
+    private readonly throttle: SessionLoginThrottle,
     private readonly signer: TokenSigner,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
@@ -38,7 +41,7 @@ export class SessionService {
   ) {}
 
   async create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
-    const user = await this.users.verifyCredentials(credentials.email, credentials.password);
+    const user = await this.checkCredentials(credentials, client);
     const refreshToken = generateRefreshToken();
     const now = this.clock.now();
     const { session, device, isNewDevice, endedByLimit, events } = await this.sessions.transaction(async (tx) => {
@@ -61,15 +64,15 @@ export class SessionService {
         ...client,
         refreshTokenHash: hashToken(refreshToken),
       });
-      const events: DomainEvent[] = await this.terminator.endedEvents(tx, user.id, endedByLimit);
-      events.push({ type: 'SESSION_CREATED', version: await this.versions.reserve(tx, user.id, 1), session, device });
+      const events: DomainEvent[] = await this.terminator.endedEvents(tx, user.id, endedByLimit, client);
+      events.push({ type: 'SESSION_CREATED', version: await this.versions.reserve(tx, user.id, 1), session, device, client });
       return { session, device, isNewDevice: isNew, endedByLimit, events };
     });
 
-    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device });
+    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device, client });
     this.events.publishAll(events);
     if (endedByLimit.length > 0) {
-      this.events.publish({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit });
+      this.events.publish({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit, client });
     }
 
     const access = await this.signer.sign({ userId: user.id, sessionId: session.id, roles: user.roles, generation: 0 });
@@ -82,6 +85,24 @@ export class SessionService {
       refreshToken,
       refreshTokenExpiresAt: session.expiresAt,
     };
+  }
+
+  /** Counts failures per account and IP, and refuses a locked account before looking at the password. */
+  private async checkCredentials(credentials: Credentials, client: ClientInfo): Promise<User> {
+    const account = normaliseEmail(credentials.email);
+    await this.throttle.assertLoginAllowed(account, client.ipAddress);
+    const check = await this.users.checkCredentials(credentials.email, credentials.password);
+    if (check.valid) {
+      await this.throttle.recordSuccess(account);
+      return check.user;
+    }
+    const failures = await this.throttle.recordFailure(account, client.ipAddress);
+    if (check.attemptedUserId) {
+      const userId = check.attemptedUserId;
+      this.events.publish({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });
+      if (failures.accountJustLocked) this.events.publish({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
+    }
+    throw invalidCredentials();
   }
 
   async listActive(actor: Actor, userId: string = actor.userId): Promise<Session[]> {
@@ -98,7 +119,7 @@ export class SessionService {
   async revoke(actor: Actor, sessionId: string): Promise<Session> {
     const session = await this.settleExpiry(await this.getVisible(actor, sessionId));
     const reason = session.userId === actor.userId ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN;
-    return (await this.terminator.endOne(session.userId, session.id, reason)) ?? (await this.getVisible(actor, sessionId));
+    return (await this.terminator.endOne(session.userId, session.id, reason, actor.client)) ?? (await this.getVisible(actor, sessionId));
   }
 
   async revokeAll(actor: Actor, options: { exceptCurrent?: boolean; userId?: string }): Promise<number> {
@@ -109,12 +130,13 @@ export class SessionService {
       userId,
       own && options.exceptCurrent ? actor.sessionId : null,
       own ? SessionEndReason.REVOKED_BY_USER : SessionEndReason.REVOKED_BY_ADMIN,
+      actor.client,
     );
     return ended.length;
   }
 
   async logout(actor: Actor): Promise<boolean> {
-    await this.terminator.endOne(actor.userId, actor.sessionId, SessionEndReason.LOGOUT);
+    await this.terminator.endOne(actor.userId, actor.sessionId, SessionEndReason.LOGOUT, actor.client);
     return true;
   }
 

@@ -2,6 +2,7 @@ import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from
 import { DeviceObjectType } from '../../device/presentation/device.type.js';
 import { SessionEventType } from '../domain/session-event.js';
 import { SessionType } from './session.type.js';
+import { SessionAlertObjectType } from '../../alert/presentation/session-alert.type.js';
 
 registerEnumType(SessionEventType, { name: 'SessionEventType' });
 
@@ -29,4 +30,7 @@ export class SessionEventObjectType {
 
   @Field(() => DeviceObjectType, { nullable: true })
   device: DeviceObjectType | null;
+
+  @Field(() => SessionAlertObjectType, { nullable: true })
+  alert: SessionAlertObjectType | null;
 }

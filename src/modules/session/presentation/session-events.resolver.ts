@@ -5,6 +5,7 @@ import { unauthenticated } from '../../../common/domain-error.js';
 import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
 import type { GraphQLRequestContext, SessionConnection } from '../../../graphql/request-context.js';
 import { toDeviceObject } from '../../device/presentation/device.type.js';
+import { toSessionAlertObject } from '../../alert/presentation/session-alert.type.js';
 import { endsSession, type SessionEventMessage } from '../domain/session-event.js';
 import { SessionEventObjectType } from './session-event.type.js';
 import { toSessionType } from './session.presenter.js';
@@ -85,6 +86,7 @@ export class SessionEventsResolver {
       occurredAt: message.occurredAt,
       session,
       device,
+      alert: message.alert ? toSessionAlertObject(message.alert) : null,
     };
   }
 }

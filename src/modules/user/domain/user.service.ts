@@ -8,6 +8,10 @@ import { normaliseEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, type Us
 
 export const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
 
+export type CredentialCheck =
+  | { readonly valid: true; readonly user: User }
+  | { readonly valid: false; readonly attemptedUserId: string | undefined };
+
 @Injectable()
 export class UserService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UserService.name);
@@ -32,14 +36,17 @@ export class UserService implements OnApplicationBootstrap {
     return user;
   }
 
-  /** Wrong email and wrong password fail alike, in message and in time. */
-  async verifyCredentials(email: string, password: string): Promise<User> {
+  /**
+   * Wrong email and wrong password fail alike, in time here and in message for the client; the
+   * account a wrong password was tried on is told to the caller, for the activity log.
+   */
+  async checkCredentials(email: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.getWithPasswordByEmail(normaliseEmail(email));
     const valid = found
       ? await this.passwords.verify(found.passwordHash, password)
       : await this.passwords.verifyAgainstDecoy(password);
-    if (!found || !valid) throw invalidCredentials();
-    return found.user;
+    if (found && valid) return { valid: true, user: found.user };
+    return { valid: false, attemptedUserId: found?.user.id };
   }
 
   async getById(id: string): Promise<User | undefined> {

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { NewSessionActivity, SessionActivity, SessionActivityFilter, SessionActivityType } from '../domain/session-activity.js';
+
+const COLUMNS = `id, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
+  ip_address AS "ipAddress", user_agent AS "userAgent", details`;
+
+/** Where a page starts: after this entry, in newest-first order. */
+export interface ActivityPosition {
+  readonly occurredAt: Date;
+  readonly id: string;
+}
+
+@Injectable()
+export class SessionActivityRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Append-only: entries are inserted, read and, past retention, deleted; never changed. */
+  async append(entries: readonly NewSessionActivity[]): Promise<void> {
+    for (const entry of entries) {
+      await this.db.query(
+        `INSERT INTO session_activity (id, user_id, session_id, type, occurred_at, ip_address, user_agent, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [randomUUID(), entry.userId, entry.sessionId, entry.type, entry.occurredAt, entry.ipAddress, entry.userAgent, entry.details === null ? null : JSON.stringify(entry.details)],
+      );
+    }
+  }
+
+  /** Newest first, ties broken by id, so that paging sees every entry exactly once. */
+  async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivity[]> {
+    const conditions = ['user_id = $1'];
+    const parameters: unknown[] = [filter.userId];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      parameters.push(value);
+      conditions.push(condition(`$${parameters.length}`));
+    };
+    if (filter.sessionId) add((p) => `session_id = ${p}`, filter.sessionId);
+    if (filter.types?.length) add((p) => `type = ANY (${p})`, [...filter.types]);
+    if (filter.since) add((p) => `occurred_at >= ${p}`, filter.since);
+    if (after) {
+      parameters.push(after.occurredAt, after.id);
+      conditions.push(`(occurred_at, id) < ($${parameters.length - 1}, $${parameters.length})`);
+    }
+    parameters.push(limit);
+    return this.db.query(
+      `SELECT ${COLUMNS} FROM session_activity WHERE ${conditions.join(' AND ')}
+        ORDER BY occurred_at DESC, id DESC LIMIT $${parameters.length}`,
+      parameters,
+    );
+  }
+
+  /** Whether the user was active from this address in [from, before), in any of `types`. */
+  async usedAddress(userId: string, ipAddress: string, from: Date, before: Date, types: readonly SessionActivityType[]): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM session_activity
+        WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at < $4 AND type = ANY ($5) LIMIT 1`,
+      [userId, ipAddress, from, before, [...types]],
+    );
+    return rows.length > 0;
+  }
+
+  async hasActivityBefore(userId: string, before: Date, types: readonly SessionActivityType[]): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at < $2 AND type = ANY ($3) LIMIT 1`,
+      [userId, before, [...types]],
+    );
+    return rows.length > 0;
+  }
+
+  async deleteOlderThan(cutoff: Date): Promise<number> {
+    const [, count] = await this.db.query(`DELETE FROM session_activity WHERE occurred_at < $1`, [cutoff]);
+    return count;
+  }
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DomainError, forbidden } from '../../../common/domain-error.js';
+import type { DomainEvent } from '../../../events/domain-events.js';
+import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
+import { SessionActivityRepository, type ActivityPosition } from '../data/session-activity.repository.js';
+import { SessionActivityType, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
+import { activityFor } from './session-activity.mapping.js';
+
+export const MAX_PAGE_SIZE = 100;
+const LOGIN_TYPES = [SessionActivityType.SESSION_CREATED, SessionActivityType.TOKEN_REFRESHED];
+
+export interface ActivityPage {
+  readonly entries: readonly { readonly cursor: string; readonly node: SessionActivity }[];
+  readonly hasNextPage: boolean;
+  readonly endCursor: string | null;
+}
+
+/** The activity log: what happened to whose session, when, from where. */
+@Injectable()
+export class SessionActivityService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionActivityService.name);
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly activity: SessionActivityRepository,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.pruneTimer = setInterval(() => void this.prune().catch((error: Error) => this.logger.warn(`Activity pruning failed: ${error.message}`)), this.config.sessionSweepIntervalMs);
+    this.pruneTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.pruneTimer);
+  }
+
+  /** Never throws: a log that cannot be written is reported, and the request it records is not failed. */
+  async record(event: DomainEvent): Promise<void> {
+    const entries = activityFor(event, this.clock.now());
+    if (entries.length === 0) return;
+    try {
+      await this.activity.append(entries);
+    } catch (error) {
+      this.logger.error(`Could not record ${entries.map((e) => e.type).join(', ')}: ${(error as Error).message}`);
+    }
+  }
+
+  async page(actor: Actor, filter: Omit<SessionActivityFilter, 'userId'> & { userId?: string }, first: number, after?: string): Promise<ActivityPage> {
+    const userId = filter.userId ?? actor.userId;
+    if (userId !== actor.userId && !isAdmin(actor)) throw forbidden('Only administrators may see another user’s activity.');
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw new DomainError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE_SIZE}.`, { fields: ['first'] });
+    }
+    const rows = await this.activity.list({ ...filter, userId }, first + 1, after === undefined ? undefined : decodeCursor(after));
+    const page = rows.slice(0, first);
+    const entries = page.map((node) => ({ cursor: encodeCursor(node), node }));
+    return { entries, hasNextPage: rows.length > first, endCursor: entries.at(-1)?.cursor ?? null };
+  }
+
+  /** For the NEW_IP_ADDRESS rule: activity strictly before `before`, so the event being judged never counts. */
+  async addressContext(userId: string, ipAddress: string, before: Date, windowMs: number) {
+    return {
+      hasEarlierActivity: await this.activity.hasActivityBefore(userId, before, LOGIN_TYPES),
+      ipSeenRecently: await this.activity.usedAddress(userId, ipAddress, new Date(before.getTime() - windowMs), before, LOGIN_TYPES),
+    };
+  }
+
+  async prune(): Promise<number> {
+    return this.activity.deleteOlderThan(new Date(this.clock.now().getTime() - this.config.activityRetentionMs));
+  }
+}
+
+function encodeCursor(entry: SessionActivity): string {
+  return Buffer.from(JSON.stringify([entry.occurredAt.toISOString(), entry.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): ActivityPosition {
+  try {
+    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(occurredAt);
+    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { occurredAt: date, id };
+  } catch {
+    throw new DomainError('BAD_USER_INPUT', 'after is not a cursor this query returned.', { fields: ['after'] });
+  }
+}

@@ -1,0 +1,34 @@
+export enum SessionActivityType {
+  LOGIN_FAILED = 'LOGIN_FAILED',
+  SESSION_CREATED = 'SESSION_CREATED',
+  TOKEN_REFRESHED = 'TOKEN_REFRESHED',
+  REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
+  SESSION_REVOKED = 'SESSION_REVOKED',
+  SESSION_EXPIRED = 'SESSION_EXPIRED',
+  LOGOUT = 'LOGOUT',
+  DEVICE_REGISTERED = 'DEVICE_REGISTERED',
+  DEVICE_TRUSTED = 'DEVICE_TRUSTED',
+  DEVICE_UNTRUSTED = 'DEVICE_UNTRUSTED',
+  ALERT_RAISED = 'ALERT_RAISED',
+}
+
+export interface SessionActivity {
+  readonly id: string;
+  readonly userId: string;
+  readonly sessionId: string | null;
+  readonly type: SessionActivityType;
+  readonly occurredAt: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  /** Small and structured; never a token, a password or a key. */
+  readonly details: Record<string, unknown> | null;
+}
+
+export type NewSessionActivity = Omit<SessionActivity, 'id'>;
+
+export interface SessionActivityFilter {
+  readonly userId: string;
+  readonly sessionId?: string;
+  readonly types?: readonly SessionActivityType[];
+  readonly since?: Date;
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AlertCandidate, SessionAlert } from '../domain/session-alert.js';
+
+const COLUMNS = `id, user_id AS "userId", session_id AS "sessionId", type, severity, message, details, occurrences,
+  created_at AS "createdAt", last_occurred_at AS "lastOccurredAt", acknowledged_at AS "acknowledgedAt"`;
+
+@Injectable()
+export class SessionAlertRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** The user's row lock, taken first as by every change of a user's sessions (one lock order). */
+  async lockUser(tx: EntityManager, userId: string): Promise<void> {
+    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+  }
+
+  /** The latest alert of this cause still inside the folding window, if any. */
+  async findFoldable(tx: EntityManager, userId: string, foldKey: string, since: Date): Promise<SessionAlert | undefined> {
+    const rows = await tx.query(
+      `SELECT ${COLUMNS} FROM session_alerts
+        WHERE user_id = $1 AND fold_key = $2 AND last_occurred_at > $3
+        ORDER BY last_occurred_at DESC LIMIT 1`,
+      [userId, foldKey, since],
+    );
+    return rows[0];
+  }
+
+  async fold(tx: EntityManager, alertId: string, now: Date): Promise<SessionAlert> {
+    const rows = await tx.query(
+      `UPDATE session_alerts SET occurrences = occurrences + 1, last_occurred_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [alertId, now],
+    );
+    return rows[0][0];
+  }
+
+  async insert(tx: EntityManager, candidate: AlertCandidate, now: Date): Promise<SessionAlert> {
+    const rows = await tx.query(
+      `INSERT INTO session_alerts (id, user_id, session_id, type, severity, message, details, fold_key, created_at, last_occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+       RETURNING ${COLUMNS}`,
+      [randomUUID(), candidate.userId, candidate.sessionId, candidate.type, candidate.severity, candidate.message, JSON.stringify(candidate.details), candidate.foldKey, now],
+    );
+    return rows[0];
+  }
+
+  list(userId: string, unacknowledgedOnly: boolean): Promise<SessionAlert[]> {
+    return this.db.query(
+      `SELECT ${COLUMNS} FROM session_alerts
+        WHERE user_id = $1 AND ($2 = false OR acknowledged_at IS NULL)
+        ORDER BY created_at DESC, id DESC LIMIT 500`,
+      [userId, unacknowledgedOnly],
+    );
+  }
+
+  async getById(id: string): Promise<SessionAlert | undefined> {
+    const rows = await this.db.query(`SELECT ${COLUMNS} FROM session_alerts WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** Idempotent: the first acknowledgement's time is kept. */
+  async acknowledge(id: string, now: Date): Promise<SessionAlert> {
+    const rows = await this.db.query(
+      `UPDATE session_alerts SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, now],
+    );
+    return rows[0][0];
+  }
+}
