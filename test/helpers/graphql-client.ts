@@ -12,6 +12,7 @@ export class GraphQLTestClient {
     query: string,
     variables: Record<string, unknown> = {},
     accessToken?: string,
+    headers: Record<string, string> = {},
   ): Promise<GraphQLResponse<T>> {
     const response = await fetch(this.url, {
       method: 'POST',
@@ -19,6 +20,7 @@ export class GraphQLTestClient {
         'content-type': 'application/json',
         'user-agent': 'tessera-e2e/1.0',
         ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+        ...headers,
       },
       body: JSON.stringify({ query, variables }),
     });

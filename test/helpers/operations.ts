@@ -20,6 +20,17 @@ export const ME = `query { me { id email roles createdAt } }`;
 export const ACTIVE_SESSIONS = `query Active($userId: ID) { activeSessions(userId: $userId) { ${SESSION_FIELDS} } }`;
 export const SESSION = `query Session($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`;
 
+export const ACTIVITY = `query Activity($filter: SessionActivityFilter, $first: Int, $after: String) {
+  sessionActivity(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { id sessionId userId type occurredAt ipAddress userAgent details } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+export const ALERTS = `query Alerts($unacknowledgedOnly: Boolean, $userId: ID) {
+  sessionAlerts(unacknowledgedOnly: $unacknowledgedOnly, userId: $userId) { id userId sessionId type severity message details createdAt acknowledgedAt }
+}`;
+export const ACKNOWLEDGE = `mutation Ack($id: ID!) { acknowledgeAlert(alertId: $id) { id acknowledgedAt } }`;
+
 export const DEVICE_FIELDS = `id name type model osVersion appVersion trusted trustedAt firstSeenAt lastSeenAt`;
 export const DEVICES = `query Devices($userId: ID) { devices(userId: $userId) { ${DEVICE_FIELDS} } }`;
 export const TRUST_DEVICE = `mutation Trust($id: ID!) { trustDevice(deviceId: $id) { ${DEVICE_FIELDS} } }`;

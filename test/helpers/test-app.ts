@@ -5,6 +5,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase } from './test-database.js';
 import { GraphQLTestClient } from './graphql-client.js';
 import { ManualClock } from './manual-clock.js';
+import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
 
 export interface TestApp {
   readonly baseUrl: string;
@@ -12,6 +13,8 @@ export interface TestApp {
   readonly config: AppConfig;
   readonly tessera: TesseraApp;
   readonly graphql: GraphQLTestClient;
+  /** Resolves once the activity log and the alert rules have seen every event so far. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     config,
     tessera,
     graphql: new GraphQLTestClient(`${baseUrl}/graphql`),
+    settled: () => tessera.app.get(SessionAlertMonitor).idle(),
     async close() {
       await tessera.close();
       await database.drop();

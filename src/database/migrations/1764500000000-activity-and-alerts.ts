@@ -8,6 +8,7 @@ export class ActivityAndAlerts1764500000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE session_activity (
         id uuid PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
         user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
         session_id uuid,
         type varchar(32) NOT NULL,
@@ -16,7 +17,7 @@ export class ActivityAndAlerts1764500000000 implements MigrationInterface {
         user_agent text,
         details jsonb
       )`);
-    await db.query(`CREATE INDEX session_activity_user_idx ON session_activity (user_id, occurred_at DESC, id DESC)`);
+    await db.query(`CREATE INDEX session_activity_user_idx ON session_activity (user_id, occurred_at DESC, seq DESC)`);
     await db.query(`CREATE INDEX session_activity_occurred_idx ON session_activity (occurred_at)`);
     await db.query(`CREATE INDEX session_activity_user_ip_idx ON session_activity (user_id, ip_address, occurred_at)`);
     await db.query(`

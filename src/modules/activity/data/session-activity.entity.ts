@@ -1,12 +1,16 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'session_activity' })
-@Index('session_activity_user_idx', ['userId', 'occurredAt', 'id'])
+@Index('session_activity_user_idx', ['userId', 'occurredAt', 'seq'])
 @Index('session_activity_occurred_idx', ['occurredAt'])
 @Index('session_activity_user_ip_idx', ['userId', 'ipAddress', 'occurredAt'])
 export class SessionActivityEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
+
+  /** Insertion order: breaks ties between entries of the same instant, in the order they happened. */
+  @Column({ type: 'bigint', generated: 'identity', generatedIdentity: 'ALWAYS' })
+  seq: string;
 
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;

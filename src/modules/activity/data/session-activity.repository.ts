@@ -4,14 +4,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NewSessionActivity, SessionActivity, SessionActivityFilter, SessionActivityType } from '../domain/session-activity.js';
 
-const COLUMNS = `id, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
+const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
   ip_address AS "ipAddress", user_agent AS "userAgent", details`;
 
 /** Where a page starts: after this entry, in newest-first order. */
 export interface ActivityPosition {
   readonly occurredAt: Date;
-  readonly id: string;
+  readonly seq: string;
 }
+
+export type SessionActivityRow = SessionActivity & { readonly seq: string };
 
 @Injectable()
 export class SessionActivityRepository {
@@ -28,8 +30,8 @@ export class SessionActivityRepository {
     }
   }
 
-  /** Newest first, ties broken by id, so that paging sees every entry exactly once. */
-  async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivity[]> {
+  /** Newest first, ties broken by insertion order, so that paging sees every entry exactly once. */
+  async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivityRow[]> {
     const conditions = ['user_id = $1'];
     const parameters: unknown[] = [filter.userId];
     const add = (condition: (placeholder: string) => string, value: unknown) => {
@@ -40,31 +42,31 @@ export class SessionActivityRepository {
     if (filter.types?.length) add((p) => `type = ANY (${p})`, [...filter.types]);
     if (filter.since) add((p) => `occurred_at >= ${p}`, filter.since);
     if (after) {
-      parameters.push(after.occurredAt, after.id);
-      conditions.push(`(occurred_at, id) < ($${parameters.length - 1}, $${parameters.length})`);
+      parameters.push(after.occurredAt, after.seq);
+      conditions.push(`(occurred_at, seq) < ($${parameters.length - 1}, $${parameters.length}::bigint)`);
     }
     parameters.push(limit);
     return this.db.query(
       `SELECT ${COLUMNS} FROM session_activity WHERE ${conditions.join(' AND ')}
-        ORDER BY occurred_at DESC, id DESC LIMIT $${parameters.length}`,
+        ORDER BY occurred_at DESC, seq DESC LIMIT $${parameters.length}`,
       parameters,
     );
   }
 
-  /** Whether the user was active from this address in [from, before), in any of `types`. */
-  async usedAddress(userId: string, ipAddress: string, from: Date, before: Date, types: readonly SessionActivityType[]): Promise<boolean> {
+  /** Whether the user was active from this address in [from, until], in any of `types`. */
+  async usedAddress(userId: string, ipAddress: string, from: Date, until: Date, types: readonly SessionActivityType[]): Promise<boolean> {
     const rows = await this.db.query(
       `SELECT 1 FROM session_activity
-        WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at < $4 AND type = ANY ($5) LIMIT 1`,
-      [userId, ipAddress, from, before, [...types]],
+        WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at <= $4 AND type = ANY ($5) LIMIT 1`,
+      [userId, ipAddress, from, until, [...types]],
     );
     return rows.length > 0;
   }
 
-  async hasActivityBefore(userId: string, before: Date, types: readonly SessionActivityType[]): Promise<boolean> {
+  async hasActivityUntil(userId: string, until: Date, types: readonly SessionActivityType[]): Promise<boolean> {
     const rows = await this.db.query(
-      `SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at < $2 AND type = ANY ($3) LIMIT 1`,
-      [userId, before, [...types]],
+      `SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at <= $2 AND type = ANY ($3) LIMIT 1`,
+      [userId, until, [...types]],
     );
     return rows.length > 0;
   }

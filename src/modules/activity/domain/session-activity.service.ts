@@ -4,7 +4,7 @@ import { Clock } from '../../../common/clock.js';
 import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
-import { SessionActivityRepository, type ActivityPosition } from '../data/session-activity.repository.js';
+import { SessionActivityRepository, type ActivityPosition, type SessionActivityRow } from '../data/session-activity.repository.js';
 import { SessionActivityType, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
 import { activityFor } from './session-activity.mapping.js';
 
@@ -57,15 +57,18 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     }
     const rows = await this.activity.list({ ...filter, userId }, first + 1, after === undefined ? undefined : decodeCursor(after));
     const page = rows.slice(0, first);
-    const entries = page.map((node) => ({ cursor: encodeCursor(node), node }));
+    const entries = page.map(({ seq: _seq, ...node }, index) => ({ cursor: encodeCursor(page[index]!), node }));
     return { entries, hasNextPage: rows.length > first, endCursor: entries.at(-1)?.cursor ?? null };
   }
 
-  /** For the NEW_IP_ADDRESS rule: activity strictly before `before`, so the event being judged never counts. */
-  async addressContext(userId: string, ipAddress: string, before: Date, windowMs: number) {
+  /**
+   * For the NEW_IP_ADDRESS rule: what the log held up to the event's moment. Asked before the
+   * event itself is recorded (SessionAlertMonitor's order), so it never counts as its own precedent.
+   */
+  async addressContext(userId: string, ipAddress: string, at: Date, windowMs: number) {
     return {
-      hasEarlierActivity: await this.activity.hasActivityBefore(userId, before, LOGIN_TYPES),
-      ipSeenRecently: await this.activity.usedAddress(userId, ipAddress, new Date(before.getTime() - windowMs), before, LOGIN_TYPES),
+      hasEarlierActivity: await this.activity.hasActivityUntil(userId, at, LOGIN_TYPES),
+      ipSeenRecently: await this.activity.usedAddress(userId, ipAddress, new Date(at.getTime() - windowMs), at, LOGIN_TYPES),
     };
   }
 
@@ -74,16 +77,16 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
   }
 }
 
-function encodeCursor(entry: SessionActivity): string {
-  return Buffer.from(JSON.stringify([entry.occurredAt.toISOString(), entry.id])).toString('base64url');
+function encodeCursor(entry: SessionActivityRow): string {
+  return Buffer.from(JSON.stringify([entry.occurredAt.toISOString(), entry.seq])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): ActivityPosition {
   try {
-    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const [occurredAt, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(occurredAt);
-    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { occurredAt: date, id };
+    if (typeof seq !== 'string' || !/^\d{1,19}$/.test(seq) || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { occurredAt: date, seq };
   } catch {
     throw new DomainError('BAD_USER_INPUT', 'after is not a cursor this query returned.', { fields: ['after'] });
   }

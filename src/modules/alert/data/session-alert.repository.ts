@@ -20,13 +20,11 @@ export class SessionAlertRepository {
     await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
   }
 
-  /** The latest alert of this cause still inside the folding window, if any. */
-  async findFoldable(tx: EntityManager, userId: string, foldKey: string, since: Date): Promise<SessionAlert | undefined> {
+  /** The latest alert of this cause, if any. */
+  async findLatest(tx: EntityManager, userId: string, foldKey: string): Promise<SessionAlert | undefined> {
     const rows = await tx.query(
-      `SELECT ${COLUMNS} FROM session_alerts
-        WHERE user_id = $1 AND fold_key = $2 AND last_occurred_at > $3
-        ORDER BY last_occurred_at DESC LIMIT 1`,
-      [userId, foldKey, since],
+      `SELECT ${COLUMNS} FROM session_alerts WHERE user_id = $1 AND fold_key = $2 ORDER BY last_occurred_at DESC LIMIT 1`,
+      [userId, foldKey],
     );
     return rows[0];
   }

@@ -7,7 +7,7 @@ import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
 import { SessionAlertRepository } from '../data/session-alert.repository.js';
 import type { AlertCandidate, SessionAlert } from './session-alert.js';
-import { ALERT_FOLD_WINDOW_MS } from './session-alert.rules.js';
+import { foldsInto } from './session-alert.rules.js';
 
 @Injectable()
 export class SessionAlertService {
@@ -26,8 +26,8 @@ export class SessionAlertService {
     const now = this.clock.now();
     const { alert, version } = await this.alerts.transaction(async (tx) => {
       await this.alerts.lockUser(tx, candidate.userId);
-      const foldable = await this.alerts.findFoldable(tx, candidate.userId, candidate.foldKey, new Date(now.getTime() - ALERT_FOLD_WINDOW_MS));
-      if (foldable) return { alert: await this.alerts.fold(tx, foldable.id, now), version: undefined };
+      const latest = await this.alerts.findLatest(tx, candidate.userId, candidate.foldKey);
+      if (latest && foldsInto(latest.lastOccurredAt, now)) return { alert: await this.alerts.fold(tx, latest.id, now), version: undefined };
       const alert = await this.alerts.insert(tx, candidate, now);
       return { alert, version: await this.versions.reserve(tx, candidate.userId, 1) };
     });
