@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -9,6 +8,8 @@ import { Clock, SystemClock } from './common/clock.js';
 import { resolveDataEncryptionKey } from './database/data-encryption-key.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
 import { MAX_BODY_SIZE } from './graphql/query-limits.js';
+import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
+import { requestLogging } from './logging/request-context.js';
 
 export interface TesseraApp {
   readonly app: NestExpressApplication;
@@ -18,7 +19,8 @@ export interface TesseraApp {
 
 export interface TesseraAppOptions {
   readonly clock?: Clock;
-  readonly logger?: LoggerService | false;
+  /** Where log lines go (standard output by default); tests capture them here. */
+  readonly logDestination?: NodeJS.WritableStream;
 }
 
 const SERVER_POOL_SIZE = 10;
@@ -52,11 +54,13 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
       ? { url: embedded!.url, poolSize: 1 }
       : { url: config.database.url, poolSize: SERVER_POOL_SIZE };
 
+  const logger = createRootLogger(config.logLevel, options.logDestination);
   try {
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, database, clock: options.clock ?? new SystemClock(), dataEncryptionKey }),
-      { bodyParser: false, logger: options.logger ?? false, abortOnError: false },
+      AppModule.forRoot({ config, database, clock: options.clock ?? new SystemClock(), dataEncryptionKey, logger }),
+      { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
     );
+    app.use(requestLogging(logger));
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');

@@ -5,6 +5,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import type { Clock } from './common/clock.js';
 import { CoreModule } from './core.module.js';
@@ -20,6 +21,7 @@ import { DeviceModule } from './modules/device/device.module.js';
 import { SessionModule } from './modules/session/session.module.js';
 import { SessionWebSocket } from './modules/session/presentation/session-websocket.js';
 import { EventsModule } from './events/events.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AlertModule } from './modules/alert/alert.module.js';
 import { TokenModule } from './modules/token/token.module.js';
@@ -30,6 +32,7 @@ export interface AppModuleOptions {
   readonly database: ConnectionTarget;
   readonly clock: Clock;
   readonly dataEncryptionKey: Buffer;
+  readonly logger: Logger;
 }
 
 @Module({})
@@ -41,7 +44,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, options.clock, options.dataEncryptionKey),
+        CoreModule.forRoot(config, options.clock, options.dataEncryptionKey, options.logger),
         TypeOrmModule.forRootAsync({
           useFactory: () => buildDataSourceOptions(options.database),
           // Migrations run before any module initialises, so the signing keys and secrets find their tables.
@@ -74,6 +77,7 @@ export class AppModule {
           }),
         }),
         EventsModule,
+        MetricsModule,
         HealthModule,
         UserModule,
         TokenModule,

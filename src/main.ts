@@ -1,6 +1,6 @@
 import { createTesseraApp } from './app.factory.js';
 import { ConfigError, loadConfigFromEnvironment } from './config/load-environment.js';
-import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
+import { createRootLogger } from './logging/pino-logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createRootLogger(config.logLevel);
-  const tessera = await createTesseraApp(config, { logger: new PinoNestLogger(logger) });
+  const tessera = await createTesseraApp(config);
   await tessera.app.listen(config.port);
   logger.info(
     { port: config.port, database: config.database.kind, graphql: `http://localhost:${config.port}/graphql` },

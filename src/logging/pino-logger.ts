@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
+import { requestScope } from './request-context.js';
 
 /**
  * Paths whose values never reach a log line, wherever they appear in a logged object:
@@ -26,6 +27,11 @@ export function createRootLogger(level: string, destination?: NodeJS.WritableStr
     {
       level,
       base: { service: 'tessera' },
+      // Every line written while a request is served names it.
+      mixin: () => {
+        const scope = requestScope.getStore();
+        return scope ? { requestId: scope.requestId } : {};
+      },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
@@ -33,12 +39,16 @@ export function createRootLogger(level: string, destination?: NodeJS.WritableStr
   );
 }
 
+/** Nest's start-up chatter: one line per module and route is detail, not news. */
+const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'GraphQLModule', 'NestFactory']);
+
 /** Nest's own log calls (start-up, module errors) as structured pino lines. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && QUIET_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, stackOrContext?: string, context?: string) {
     this.logger.error({ context: context ?? stackOrContext, stack: context ? stackOrContext : undefined }, String(message));

@@ -22,7 +22,10 @@ export interface TestApp {
  * The whole service on a real HTTP port, on this project's database, with a clock the test
  * moves. `env` is what an operator would set; the encryption key is fresh per app.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { logDestination?: NodeJS.WritableStream } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -31,7 +34,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const clock = new ManualClock();
-  const tessera = await createTesseraApp(config, { clock });
+  const tessera = await createTesseraApp(config, { clock, logDestination: options.logDestination });
   await tessera.app.listen(0, '127.0.0.1');
   const { port } = tessera.app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

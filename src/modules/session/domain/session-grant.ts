@@ -12,6 +12,8 @@ export interface SessionGrant {
   readonly accessTokenExpiresAt: Date;
   readonly refreshToken: string;
   readonly refreshTokenExpiresAt: Date;
+  /** For a refresh: whether the token rotated or its parent was answered again. */
+  readonly refreshOutcome?: 'rotated' | 'replayed';
 }
 
 /** The caller of an authenticated operation. */

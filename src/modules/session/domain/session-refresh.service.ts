@@ -17,9 +17,10 @@ import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 type RefreshOutcome =
-  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[] }
+  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[]; readonly rotated: boolean }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
 export const successorAssociatedData = (sessionId: string, generation: number) =>
@@ -35,6 +36,7 @@ export class SessionRefreshService {
     private readonly devices: DeviceService,
     private readonly users: UserService,
     private readonly throttle: SessionLoginThrottle,
+    private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
     private readonly cipher: DataCipher,
     private readonly events: DomainEvents,
@@ -42,7 +44,11 @@ export class SessionRefreshService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async refresh(presentedToken: string, client: ClientInfo): Promise<SessionGrant> {
+  refresh(presentedToken: string, client: ClientInfo): Promise<SessionGrant> {
+    return this.metrics.timeRefresh(() => this.rotate(presentedToken, client));
+  }
+
+  private async rotate(presentedToken: string, client: ClientInfo): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
     await this.throttle.assertRefreshAllowed(client.ipAddress);
     if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
     const issued = await this.sessions.findRefreshToken(hashToken(presentedToken));
@@ -78,7 +84,7 @@ export class SessionRefreshService {
           const generation = locked.rotation.generation;
           if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
           const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
-          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, events: [] };
+          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, events: [], rotated: false };
         }
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
@@ -93,7 +99,7 @@ export class SessionRefreshService {
           });
           await this.devices.touch(tx, session.deviceId, now);
           const version = await this.versions.reserve(tx, session.userId, 1);
-          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }] };
+          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }], rotated: true };
         }
       }
     });
@@ -116,6 +122,7 @@ export class SessionRefreshService {
       accessTokenExpiresAt: access.expiresAt,
       refreshToken: outcome.refreshToken,
       refreshTokenExpiresAt: outcome.session.expiresAt,
+      refreshOutcome: outcome.rotated ? 'rotated' : 'replayed',
     };
   }
 }

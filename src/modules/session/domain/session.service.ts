@@ -12,6 +12,7 @@ import { TokenSigner } from '../../token/domain/token-signer.js';
 import { invalidCredentials, UserService } from '../../user/domain/user.service.js';
 import { normaliseEmail, type User } from '../../user/domain/user.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason, SessionStatus, type ClientInfo, type Session } from './session.js';
@@ -34,13 +35,18 @@ export class SessionService {
     private readonly devices: DeviceService,
     private readonly users: UserService,
     private readonly throttle: SessionLoginThrottle,
+    private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
+  create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
+    return this.metrics.timeLogin(() => this.open(credentials, description, client));
+  }
+
+  private async open(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
     const user = await this.checkCredentials(credentials, client);
     const refreshToken = generateRefreshToken();
     const now = this.clock.now();

@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nest
 import { EventBus, SESSION_ENDED_CHANNEL, type SessionEndedMessage } from '../../../events/event-bus.js';
 import type { SessionConnection } from '../../../graphql/request-context.js';
 import type { AccessTokenClaims } from '../../token/domain/access-token.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 export const SESSION_ENDED_CLOSE_CODE = 4403;
 /** A socket with a subscription closes after its final event; this bounds the wait for it. */
@@ -18,9 +19,13 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
   private readonly bySession = new Map<string, Set<SessionConnection>>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly metrics: SessionMetrics,
+  ) {}
 
   async onModuleInit(): Promise<void> {
+    this.metrics.trackSubscriptions(() => this.size);
     this.unsubscribe = await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
       this.sessionEnded(message.sessionId),
     );
