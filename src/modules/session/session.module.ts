@@ -9,6 +9,8 @@ import { DeviceTrustService } from './domain/device-trust.service.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
 import { SessionService } from './domain/session.service.js';
+import { SessionLoginService } from './domain/session-login.service.js';
+import { SessionCredentialCheck } from './domain/session-credential-check.js';
 import { SessionSweeper } from './domain/session-sweeper.js';
 import { SessionTerminator } from './domain/session-terminator.js';
 import { SessionStateCache } from './domain/session-state-cache.js';
@@ -31,6 +33,8 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionStateCache,
     SessionLoginThrottle,
     SessionService,
+    SessionLoginService,
+    SessionCredentialCheck,
     SessionRefreshService,
     SessionAuthenticator,
     SessionSweeper,

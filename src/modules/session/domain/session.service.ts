@@ -1,115 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
-import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
-import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
-import type { DeviceDescription } from '../../device/domain/device.js';
-import { sessionLifetimeFor } from '../../device/domain/device.policy.js';
-import { DeviceService } from '../../device/domain/device.service.js';
-import { TokenSigner } from '../../token/domain/token-signer.js';
-import { invalidCredentials, UserService } from '../../user/domain/user.service.js';
-import { normaliseEmail, type User } from '../../user/domain/user.js';
-import { SessionLoginThrottle } from './session-login-throttle.js';
-import { SessionMetrics } from '../../../metrics/session-metrics.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
-import { SessionEndReason, SessionStatus, type ClientInfo, type Session } from './session.js';
+import { SessionEndReason, SessionStatus, type Session } from './session.js';
 import { expiryAt } from './session-expiry.policy.js';
 import { SessionTerminator } from './session-terminator.js';
-import { isAdmin, type Actor, type SessionGrant } from './session-grant.js';
+import { isAdmin, type Actor } from './session-grant.js';
 
-export interface Credentials {
-  readonly email: string;
-  readonly password: string;
-}
-
-/** Opening, listing and ending sessions. Rotation lives in SessionRefreshService. */
+/** Listing and ending sessions. Logins live in SessionLoginService, rotation in SessionRefreshService. */
 @Injectable()
 export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly versions: SessionEventVersionRepository,
     private readonly terminator: SessionTerminator,
-    private readonly devices: DeviceService,
-    private readonly users: UserService,
-    private readonly throttle: SessionLoginThrottle,
-    private readonly metrics: SessionMetrics,
-    private readonly signer: TokenSigner,
-    private readonly events: DomainEvents,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
-    return this.metrics.timeLogin(() => this.open(credentials, description, client));
-  }
-
-  private async open(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
-    const user = await this.checkCredentials(credentials, client);
-    const refreshToken = generateRefreshToken();
-    const now = this.clock.now();
-    const { session, device, isNewDevice, endedByLimit, events } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUser(tx, user.id);
-      const { device, isNew } = await this.devices.recognise(tx, user.id, description, now);
-      const endedByLimit = await this.sessions.endBeyondLimit(
-        tx,
-        user.id,
-        this.config.maxSessionsPerUser - 1,
-        now,
-        new Date(now.getTime() - this.config.sessionIdleTimeoutMs),
-      );
-      const lifetimeMs = sessionLifetimeFor(device, this.config);
-      const session = await this.sessions.insert(tx, {
-        id: randomUUID(),
-        userId: user.id,
-        deviceId: device.id,
-        now,
-        expiresAt: new Date(now.getTime() + lifetimeMs),
-        ...client,
-        refreshTokenHash: hashToken(refreshToken),
-      });
-      const events: DomainEvent[] = await this.terminator.endedEvents(tx, user.id, endedByLimit, client);
-      events.push({ type: 'SESSION_CREATED', version: await this.versions.reserve(tx, user.id, 1), session, device, client });
-      return { session, device, isNewDevice: isNew, endedByLimit, events };
-    });
-
-    if (isNewDevice) this.events.publish({ type: 'DEVICE_REGISTERED', device, client });
-    this.events.publishAll(events);
-    if (endedByLimit.length > 0) {
-      this.events.publish({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit, client });
-    }
-
-    const access = await this.signer.sign({ userId: user.id, sessionId: session.id, roles: user.roles, generation: 0 });
-    return {
-      session,
-      device,
-      user,
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt: session.expiresAt,
-    };
-  }
-
-  /** Counts failures per account and IP, and refuses a locked account before looking at the password. */
-  private async checkCredentials(credentials: Credentials, client: ClientInfo): Promise<User> {
-    const account = normaliseEmail(credentials.email);
-    await this.throttle.assertLoginAllowed(account, client.ipAddress);
-    const check = await this.users.checkCredentials(credentials.email, credentials.password);
-    if (check.valid) {
-      await this.throttle.recordSuccess(account);
-      return check.user;
-    }
-    const failures = await this.throttle.recordFailure(account, client.ipAddress);
-    if (check.attemptedUserId) {
-      const userId = check.attemptedUserId;
-      this.events.publish({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });
-      if (failures.accountJustLocked) this.events.publish({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
-    }
-    throw invalidCredentials();
-  }
 
   async listActive(actor: Actor, userId: string = actor.userId): Promise<Session[]> {
     this.assertMayActFor(actor, userId);

@@ -7,6 +7,7 @@ import type { Session } from '../domain/session.js';
 import type { Actor } from '../domain/session-grant.js';
 import { SessionRefreshService } from '../domain/session-refresh.service.js';
 import { SessionService } from '../domain/session.service.js';
+import { SessionLoginService } from '../domain/session-login.service.js';
 import { clientInfoOf } from './client-info.js';
 import { CurrentActor } from './current-actor.decorator.js';
 import { CreateSessionInput, RefreshSessionInput, RevokeAllSessionsInput, RevokeSessionBody } from './session.inputs.js';
@@ -18,6 +19,7 @@ import type { SessionGrant } from '../domain/session-grant.js';
 export class SessionController {
   constructor(
     private readonly sessions: SessionService,
+    private readonly logins: SessionLoginService,
     private readonly refresher: SessionRefreshService,
     private readonly devices: DeviceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -27,7 +29,7 @@ export class SessionController {
   @Post('create')
   @HttpCode(201)
   async create(@Body() body: CreateSessionInput, @Req() request: Request) {
-    return this.payload(await this.sessions.create(body, body.device, clientInfoOf(request)));
+    return this.payload(await this.logins.create(body, body.device, clientInfoOf(request)));
   }
 
   @Public()

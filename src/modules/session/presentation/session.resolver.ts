@@ -8,6 +8,7 @@ import { DeviceObjectType, toDeviceObject } from '../../device/presentation/devi
 import type { Actor } from '../domain/session-grant.js';
 import { SessionRefreshService } from '../domain/session-refresh.service.js';
 import { SessionService } from '../domain/session.service.js';
+import { SessionLoginService } from '../domain/session-login.service.js';
 import { clientInfoOf } from './client-info.js';
 import { CurrentActor } from './current-actor.decorator.js';
 import { ParseIdPipe } from './parse-id.pipe.js';
@@ -19,6 +20,7 @@ import { SessionPayloadType, SessionType } from './session.type.js';
 export class SessionResolver {
   constructor(
     private readonly sessions: SessionService,
+    private readonly logins: SessionLoginService,
     private readonly refresher: SessionRefreshService,
     private readonly deviceLoader: DeviceLoader,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -32,7 +34,7 @@ export class SessionResolver {
     @Args('input', { type: () => CreateSessionInput }) input: CreateSessionInput,
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
-    const grant = await this.sessions.create(input, input.device, clientInfoOf(context.req));
+    const grant = await this.logins.create(input, input.device, clientInfoOf(context.req));
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
   }
 
