@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
+import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
@@ -43,7 +45,12 @@ describe('when PostgreSQL is unreachable', () => {
     await database.drop();
   });
 
-  it('refuses authenticated calls, logins and refreshes with SERVICE_UNAVAILABLE, then recovers by itself', async () => {
+  it('refuses authenticated calls, logins and refreshes with SERVICE_UNAVAILABLE, then recovers by itself, losing nothing', async () => {
+    const db = tessera.app.get(DataSource);
+    await tessera.app.get(SessionAlertMonitor).idle();
+    const countRows = async () =>
+      (await db.query(`SELECT (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM refresh_tokens) AS tokens, (SELECT count(*) FROM session_activity) AS activity`))[0];
+    const before = await countRows();
     await proxy.cut();
     const started = Date.now();
     expect(await graphql.errorCode(ME, {}, session.tokens.accessToken)).toBe('SERVICE_UNAVAILABLE');
@@ -54,6 +61,13 @@ describe('when PostgreSQL is unreachable', () => {
     expect(restLogin.status).toBe(503);
     expect(restLogin.body.error.code).toBe('SERVICE_UNAVAILABLE');
     expect(restLogin.headers.get('retry-after')).toBe('5');
+    const revoke = await fetch(`${baseUrl}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: session.tokens.refreshToken }).toString(),
+    });
+    expect(revoke.status).toBe(503);
+    expect(revoke.headers.get('retry-after')).toBe('5');
     const ready = await rest(baseUrl, 'GET', '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } } });
@@ -65,5 +79,9 @@ describe('when PostgreSQL is unreachable', () => {
     const renewed = await refresh(graphql, session.tokens.refreshToken);
     expect(renewed.session.id).toBe(session.session.id);
     expect((await rest(baseUrl, 'GET', '/health/ready')).status).toBe(200);
+    const after = await countRows();
+    expect(Number(after.sessions)).toBe(Number(before.sessions));
+    expect(Number(after.tokens)).toBe(Number(before.tokens) + 1);
+    expect(Number(after.activity)).toBeGreaterThanOrEqual(Number(before.activity));
   });
 });

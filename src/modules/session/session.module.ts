@@ -17,6 +17,9 @@ import { SessionStateCache } from './domain/session-state-cache.js';
 import { SessionLoginThrottle } from './domain/session-login-throttle.js';
 import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
+import { OAuthController } from './presentation/oauth.controller.js';
+import { TokenRevocationService } from './domain/token-revocation.service.js';
+import { TokenIntrospectionService } from './domain/token-introspection.service.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
 import { SessionEventPublisher } from './domain/session-event-publisher.js';
@@ -33,6 +36,8 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionStateCache,
     SessionLoginThrottle,
     SessionService,
+    TokenRevocationService,
+    TokenIntrospectionService,
     SessionLoginService,
     SessionCredentialCheck,
     SessionRefreshService,
@@ -47,7 +52,7 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionWebSocket,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
-  controllers: [SessionController],
+  controllers: [SessionController, OAuthController],
   exports: [SessionService, SessionAuthenticator, SessionWebSocket, SessionSocketRegistry, SessionEventVersionRepository],
 })
 export class SessionModule {}

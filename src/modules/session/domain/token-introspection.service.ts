@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../common/domain-error.js';
+import { TokenVerifier } from '../../token/domain/token-verifier.js';
+import { SessionAuthenticator } from './session-authenticator.js';
+
+export type IntrospectionResponse =
+  | { readonly active: false }
+  | {
+      readonly active: true;
+      readonly token_type: 'Bearer';
+      readonly sub: string;
+      readonly sid: string;
+      readonly jti: string;
+      readonly iat: number;
+      readonly exp: number;
+      readonly iss: string;
+      readonly aud: string;
+      readonly roles: readonly string[];
+      readonly scope: string;
+    };
+
+const INACTIVE: IntrospectionResponse = { active: false };
+
+/**
+ * RFC 7662 for access tokens: the signature and claims as the guard checks them, and the session
+ * as it is now, so a revocation shows at once. Anything else, a refresh token included (resource
+ * servers never hold one), is exactly `{ "active": false }`. An unreachable database is an error,
+ * never an answer.
+ */
+@Injectable()
+export class TokenIntrospectionService {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly sessions: SessionAuthenticator,
+  ) {}
+
+  async introspect(token: string, issuer: string, audience: string): Promise<IntrospectionResponse> {
+    try {
+      const claims = await this.verifier.verify(token);
+      await this.sessions.assertActive(claims);
+      return {
+        active: true,
+        token_type: 'Bearer',
+        sub: claims.userId,
+        sid: claims.sessionId,
+        jti: claims.tokenId,
+        iat: Math.floor(claims.issuedAt.getTime() / 1000),
+        exp: Math.floor(claims.expiresAt.getTime() / 1000),
+        iss: issuer,
+        aud: audience,
+        roles: claims.roles,
+        scope: claims.roles.map((role) => role.toLowerCase()).join(' '),
+      };
+    } catch (error) {
+      if (error instanceof DomainError && error.code !== 'SERVICE_UNAVAILABLE') return INACTIVE;
+      throw error;
+    }
+  }
+}
