@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { decodeProtectedHeader } from 'jose';
+import { TokenKeyStore } from '../../src/modules/token/domain/token-key-store.js';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
@@ -121,6 +123,16 @@ describe('several instances on PostgreSQL and Redis', () => {
       [session.id],
     );
     expect(count).toBe(2);
+  });
+
+  it('picks up a key rotated on another instance without a restart', async () => {
+    const kid = await a.tessera.app.get(TokenKeyStore).rotate();
+    let signedByB: string | undefined;
+    for (let waited = 0; waited < 2_000 && signedByB !== kid; waited += 50) {
+      signedByB = decodeProtectedHeader((await login(b.graphql, user)).tokens.accessToken).kid;
+      if (signedByB !== kid) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(signedByB).toBe(kid);
   });
 
   it('keeps serving without Redis, says so in readiness, and carries events again once Redis is back', async () => {

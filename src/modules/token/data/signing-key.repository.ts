@@ -50,7 +50,7 @@ export class SigningKeyRepository {
               created_at AS "createdAt", activated_at AS "activatedAt", retired_at AS "retiredAt"
          FROM signing_keys
         WHERE retired_at IS NULL OR retired_at > $1
-        ORDER BY activated_at DESC`,
+        ORDER BY retired_at IS NULL DESC, activated_at DESC`,
       [retiredAfter],
     );
   }

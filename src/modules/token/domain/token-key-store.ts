@@ -1,7 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventBus } from '../../../events/event-bus.js';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
@@ -14,6 +15,10 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 const MIN_MODULUS_BITS = 2048;
 /** A token signed with an unknown kid may come from a key another instance just created. */
 const RELOAD_ON_MISS_INTERVAL_MS = 5_000;
+/** Every instance re-reads the key set this often, so a rotation reaches it even without the bus. */
+const PERIODIC_RELOAD_MS = 30_000;
+/** Told on the bus when the key set changes, so every instance re-reads it at once. */
+export const SIGNING_KEYS_CHANNEL = 'signing-keys';
 
 export interface ActiveSigningKey {
   readonly kid: string;
@@ -26,23 +31,52 @@ export interface ActiveSigningKey {
  * so every instance of a deployment signs and verifies with the same set.
  */
 @Injectable()
-export class TokenKeyStore implements OnModuleInit {
+export class TokenKeyStore implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TokenKeyStore.name);
   private active: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
   private publishedKeys: JWK[] = [];
   private lastReloadAt = 0;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly keys: SigningKeyRepository,
     private readonly cipher: DataCipher,
     private readonly clock: Clock,
+    private readonly bus: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await (this.config.signingKeyFile ? this.adoptKeyFile(this.config.signingKeyFile) : this.ensureActiveKey());
     await this.reload();
+    this.unsubscribe = await this.bus.subscribe(SIGNING_KEYS_CHANNEL, () => void this.reloadQuietly());
+    this.reloadTimer = setInterval(() => void this.reloadQuietly(), PERIODIC_RELOAD_MS);
+    this.reloadTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.reloadTimer);
+    this.unsubscribe?.();
+  }
+
+  /**
+   * Makes a new key the active one (`npm run keys:rotate`). The previous key stays in the JWKS
+   * and keeps verifying until every token it signed has expired, so nobody is logged out.
+   */
+  async rotate(): Promise<string> {
+    const { privateKey } = await generateRsaKeyPair('rsa', { modulusLength: MIN_MODULUS_BITS });
+    const sealed = await this.seal(privateKey);
+    await this.keys.inKeyCreationLock((tx) => this.keys.insertActive(tx, sealed));
+    await this.reload();
+    this.bus.publish(SIGNING_KEYS_CHANNEL, { kid: sealed.kid });
+    this.logger.log(`Rotated the signing key; the active key is now ${sealed.kid}`);
+    return sealed.kid;
+  }
+
+  private async reloadQuietly(): Promise<void> {
+    await this.reload().catch((error: Error) => this.logger.warn(`Could not re-read the signing keys: ${error.message}`));
   }
 
   get signingKey(): ActiveSigningKey {
