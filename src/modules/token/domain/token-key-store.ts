@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventBus } from '../../../events/event-bus.js';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
@@ -31,7 +31,7 @@ export interface ActiveSigningKey {
  * so every instance of a deployment signs and verifies with the same set.
  */
 @Injectable()
-export class TokenKeyStore implements OnModuleInit, OnApplicationShutdown {
+export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(TokenKeyStore.name);
   private active: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
@@ -39,6 +39,8 @@ export class TokenKeyStore implements OnModuleInit, OnApplicationShutdown {
   private lastReloadAt = 0;
   private reloadTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private backgroundReload: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly keys: SigningKeyRepository,
@@ -56,9 +58,12 @@ export class TokenKeyStore implements OnModuleInit, OnApplicationShutdown {
     this.reloadTimer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the database closes: no background re-read may start, and one under way is awaited. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.reloadTimer);
     this.unsubscribe?.();
+    await this.backgroundReload;
   }
 
   /**
@@ -76,7 +81,11 @@ export class TokenKeyStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reloadQuietly(): Promise<void> {
-    await this.reload().catch((error: Error) => this.logger.warn(`Could not re-read the signing keys: ${error.message}`));
+    if (this.stopped || this.backgroundReload) return;
+    this.backgroundReload = this.reload()
+      .catch((error: Error) => this.logger.warn(`Could not re-read the signing keys: ${error.message}`))
+      .finally(() => (this.backgroundReload = undefined));
+    await this.backgroundReload;
   }
 
   get signingKey(): ActiveSigningKey {
