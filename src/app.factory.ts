@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -61,6 +62,10 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
       { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
     );
     app.use(requestLogging(logger));
+    // Apollo Sandbox (development only) loads its page and scripts from Apollo's CDN, which a
+    // content security policy would block; in production there is no page to load.
+    const production = config.nodeEnv === 'production';
+    app.use(helmet({ contentSecurityPolicy: production, crossOriginEmbedderPolicy: production }));
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');

@@ -25,6 +25,14 @@ function start(env: Record<string, string>): Promise<{ code: number | null; stde
 }
 
 describe('start-up configuration', () => {
+  it('refuses to start in production without explicit secrets and issuer', async () => {
+    const { code, stderr } = await start({ NODE_ENV: 'production', DATA_DIR: 'memory://' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('JWT_ISSUER and JWT_AUDIENCE must be set explicitly');
+    expect(stderr).toContain('DATA_ENCRYPTION_KEY is required');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it.each([
     ['ACCESS_TOKEN_TTL', '5m', '15m–60m'],
     ['REFRESH_TOKEN_TTL', '90d', '7d–30d'],
