@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { hashToken } from '../../src/common/opaque-token.js';
+import { login, registerUser } from '../factories/session.factory.js';
+import { GraphQLTestClient } from '../helpers/graphql-client.js';
+import { buildService, freePort, ServiceProcess } from '../helpers/service-process.js';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/test-database.js';
+
+interface Chain {
+  readonly sessionId: string;
+  /** Every refresh token the service acknowledged (answered with 200), in order. */
+  readonly acknowledged: string[];
+}
+
+describe('kill -9 in the middle of a refresh load', () => {
+  const kind = testDatabaseKind();
+  let database: TestDatabase | undefined;
+  let dataDir: string | undefined;
+  let service: ServiceProcess;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const mainJs = buildService(`crash-${kind}`);
+    const key = randomBytes(32).toString('base64');
+    if (kind === 'postgres') {
+      database = await createTestDatabase();
+      env = { ...database.env, DATA_ENCRYPTION_KEY: key };
+    } else {
+      dataDir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
+      env = { DATA_DIR: dataDir, DATA_ENCRYPTION_KEY: key };
+    }
+    service = new ServiceProcess(mainJs, { ...env, LOGIN_MAX_FAILURES: '1000' }, await freePort());
+    await service.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await service?.stop();
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged successor working and never two successors of one token', async () => {
+    const graphql = new GraphQLTestClient(`${service.baseUrl}/graphql`);
+    const user = await registerUser(graphql);
+    const chains: Chain[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { tokens, session } = await login(graphql, user);
+      chains.push({ sessionId: session.id, acknowledged: [tokens.refreshToken] });
+    }
+
+    let running = true;
+    const drive = async (chain: Chain) => {
+      while (running) {
+        try {
+          const result = await graphql.request(
+            `mutation($input: RefreshSessionInput!) { refreshSession(input: $input) { tokens { refreshToken } } }`,
+            { input: { refreshToken: chain.acknowledged.at(-1) } },
+          );
+          if (result.data) chain.acknowledged.push(result.data.refreshSession.tokens.refreshToken);
+          else throw new Error(JSON.stringify(result.errors));
+        } catch (error) {
+          if (running) throw error;
+          return; // the service died under this request: its answer never came
+        }
+      }
+    };
+    const load = Promise.all(chains.map(drive));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    running = false;
+    await service.kill();
+    await load;
+    const refreshes = chains.reduce((sum, chain) => sum + chain.acknowledged.length - 1, 0);
+    expect(refreshes).toBeGreaterThan(20);
+
+    await service.start();
+    for (const chain of chains) {
+      // The last acknowledged token is current, or the parent of a successor whose answer was lost
+      // with the process; either way the service answers it.
+      const last = chain.acknowledged.at(-1)!;
+      const result = await graphql.request(
+        `mutation($input: RefreshSessionInput!) { refreshSession(input: $input) { tokens { refreshToken } session { id status } } }`,
+        { input: { refreshToken: last } },
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.refreshSession.session).toEqual({ id: chain.sessionId, status: 'ACTIVE' });
+    }
+    await service.stop();
+
+    // Every acknowledged token was stored, once, and each generation of a session has one token.
+    const client = new pg.Client({ connectionString: kind === 'postgres' ? env.DATABASE_URL : await embeddedUrl() });
+    await client.connect();
+    try {
+      for (const chain of chains) {
+        const { rows } = await client.query(
+          `SELECT generation, count(*)::int AS tokens FROM refresh_tokens WHERE session_id = $1 GROUP BY generation ORDER BY generation`,
+          [chain.sessionId],
+        );
+        expect(rows.every((row: { tokens: number }) => row.tokens === 1)).toBe(true);
+        const stored = await client.query(`SELECT generation FROM refresh_tokens WHERE token_hash = ANY ($1) ORDER BY generation`, [
+          chain.acknowledged.map(hashToken),
+        ]);
+        expect(stored.rows.map((row: { generation: number }) => row.generation)).toEqual(chain.acknowledged.map((_, index) => index));
+      }
+    } finally {
+      await client.end();
+      await closeEmbedded?.();
+    }
+  });
+
+  let closeEmbedded: (() => Promise<void>) | undefined;
+  async function embeddedUrl(): Promise<string> {
+    const { startEmbeddedPostgres } = await import('../../src/database/embedded-postgres.js');
+    const embedded = await startEmbeddedPostgres(dataDir!);
+    closeEmbedded = () => embedded.stop();
+    return embedded.url;
+  }
+});

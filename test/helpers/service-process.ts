@@ -1,0 +1,77 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** Compiles the service once per Jest project into a folder of its own (tsc keeps decorator metadata; tsx does not). */
+export function buildService(label: string): string {
+  const outDir = join(root, '.build', label);
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return join(outDir, 'src', 'main.js');
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The service as its own process, the way an operator runs it, so that a test can kill -9 it. */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    private readonly mainJs: string,
+    private readonly env: Record<string, string>,
+    readonly port: number,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    this.child = spawn(process.execPath, [this.mainJs], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', PORT: String(this.port), LOG_LEVEL: 'warn', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.child.stderr!.on('data', (chunk) => (this.output += chunk));
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if (this.child.exitCode !== null) throw new Error(`The service exited: ${this.output}`);
+      try {
+        if ((await fetch(`${this.baseUrl}/health/ready`)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`The service did not become ready within ${timeoutMs} ms: ${this.output}`);
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed on the way out. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
