@@ -19,10 +19,12 @@ const e2e = {
 
 export default {
   maxWorkers: 2,
+  // Once for the whole run: the kill -9 tests start the compiled service as a process.
+  globalSetup: '<rootDir>/test/setup/build-service.js',
   // End-to-end files boot a whole service on a database of their own.
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/contract/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
     {
       ...e2e,
       displayName: 'e2e-embedded',

@@ -26,6 +26,8 @@ export interface AppConfig {
   readonly activityRetentionMs: number;
   readonly loginMaxFailures: number;
   readonly loginFailureWindowMs: number;
+  /** Refreshes per client IP and minute. */
+  readonly refreshRateLimitPerMinute: number;
   readonly admin?: { readonly email: string; readonly password: string };
   readonly introspection?: { readonly clientId: string; readonly clientSecret: string };
   readonly corsOrigins: readonly string[];
@@ -119,6 +121,7 @@ export function loadConfig(env: Env): AppConfig {
   const activityRetentionMs = duration('ACTIVITY_RETENTION', '90d', '1d', '3650d');
   const loginMaxFailures = integer('LOGIN_MAX_FAILURES', 5, 1, 1000);
   const loginFailureWindowMs = duration('LOGIN_FAILURE_WINDOW', '15m', '1m', '24h');
+  const refreshRateLimitPerMinute = integer('REFRESH_RATE_LIMIT', 600, 1, 10_000_000);
 
   const jwtIssuer = read('JWT_ISSUER');
   const jwtAudience = read('JWT_AUDIENCE');
@@ -180,6 +183,7 @@ export function loadConfig(env: Env): AppConfig {
     activityRetentionMs,
     loginMaxFailures,
     loginFailureWindowMs,
+    refreshRateLimitPerMinute,
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     introspection:
       introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,

@@ -64,7 +64,7 @@ describe('fuzzing the public surface', () => {
         expect(result.status).toBeLessThan(500);
         for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions.code);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 
@@ -75,7 +75,7 @@ describe('fuzzing the public surface', () => {
         expect(result.status).toBeLessThan(500);
         for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions.code);
       }),
-      { numRuns: 80 },
+      { numRuns: 50 },
     );
   });
 
@@ -98,7 +98,7 @@ describe('fuzzing the public surface', () => {
           expect(text).not.toMatch(/at \S+ \(|node_modules|QueryFailedError/);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 

@@ -1,17 +1,12 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** Compiles the service once per Jest project into a folder of its own (tsc keeps decorator metadata; tsx does not). */
-export function buildService(label: string): string {
-  const outDir = join(root, '.build', label);
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  return join(outDir, 'src', 'main.js');
+/** The service compiled by Jest's global setup (test/setup/build-service.js). */
+export function builtService(): string {
+  return join(root, '.build', 'service', 'src', 'main.js');
 }
 
 export async function freePort(): Promise<number> {

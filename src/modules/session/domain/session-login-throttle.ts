@@ -6,8 +6,6 @@ import { DomainError } from '../../../common/domain-error.js';
 
 /** Failed logins from one client IP may be this many times the per-account limit (DESIGN.md). */
 const IP_FAILURE_FACTOR = 10;
-/** Refreshes per client IP and minute: enough for many app instances behind one NAT. */
-const REFRESHES_PER_IP_PER_MINUTE = 600;
 
 export interface FailureCount {
   /** Failed logins of this account within the window, this one included. */
@@ -45,7 +43,7 @@ export class SessionLoginThrottle implements OnApplicationShutdown {
     };
     this.accountFailures = limiter('login-account', config.loginMaxFailures, windowSeconds);
     this.ipFailures = limiter('login-ip', config.loginMaxFailures * IP_FAILURE_FACTOR, windowSeconds);
-    this.refreshes = limiter('refresh-ip', REFRESHES_PER_IP_PER_MINUTE, 60);
+    this.refreshes = limiter('refresh-ip', config.refreshRateLimitPerMinute, 60);
   }
 
   onApplicationShutdown(): void {
