@@ -30,9 +30,12 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
  */
 export async function rotationCeiling(databaseUrl: string, sessions: readonly { id: string; userId: string; deviceId: string }[], durationMs: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: sessions.length });
-  const generation = new Map(sessions.map((s) => [s.id, 1_000_000]));
+  const generation = new Map<string, number>();
   const tokens = new Map<string, Buffer>();
   for (const session of sessions) {
+    // Far above anything the service issued, and above an earlier run's last generation.
+    const { rows } = await pool.query(`SELECT COALESCE(max(generation), 0) + 1000000 AS start FROM refresh_tokens WHERE session_id = $1`, [session.id]);
+    generation.set(session.id, Number(rows[0].start));
     const hash = randomBytes(32);
     await pool.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, now())`, [hash, session.id, generation.get(session.id)]);
     tokens.set(session.id, hash);

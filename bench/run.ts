@@ -238,6 +238,9 @@ ${Object.entries(embedded).map(([key, t]) => row(`embedded PGlite, ${key.replace
 
 ## Guarded query
 
+\`me\` also reads the user from the database, which the unguarded query does not; the gap is the
+guard (RS256 verification, session check from the cache) plus that read.
+
 | scenario (50 connections) | requests/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
 ${row('`me` with an access token (signature + session check)', guarded)}
@@ -249,6 +252,9 @@ ${row('`__typename` without a token', unguarded)}
 |---|---|---|
 | the event on a subscriber of A | ${fmt(propagation.event.p50, 2)} | ${fmt(propagation.event.p99, 2)} |
 | the first refusal of the token by A | ${fmt(propagation.refusal.p50, 2)} | ${fmt(propagation.refusal.p99, 2)} |
+
+A negative figure means the event reached A's subscriber before B's answer reached the client that
+asked for the revocation: the end is announced on the bus before the request that ended it answers.
 
 ## Targets
 
