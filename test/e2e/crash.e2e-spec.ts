@@ -69,7 +69,10 @@ describe('kill -9 in the middle of a refresh load', () => {
       }
     };
     const load = Promise.all(chains.map(drive));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Kill once the load is well under way, however fast this machine is.
+    const acknowledged = () => chains.reduce((sum, chain) => sum + chain.acknowledged.length - 1, 0);
+    const loadStarted = Date.now();
+    while (acknowledged() < 30 && Date.now() - loadStarted < 20_000) await new Promise((resolve) => setTimeout(resolve, 20));
     running = false;
     await service.kill();
     await load;

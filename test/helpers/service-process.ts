@@ -32,6 +32,10 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  private get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async start(timeoutMs = 30_000): Promise<void> {
     this.child = spawn(process.execPath, [this.mainJs], {
       cwd: root,
@@ -42,7 +46,7 @@ export class ServiceProcess {
     this.child.stderr!.on('data', (chunk) => (this.output += chunk));
     const started = Date.now();
     while (Date.now() - started < timeoutMs) {
-      if (this.child.exitCode !== null) throw new Error(`The service exited: ${this.output}`);
+      if (!this.running) throw new Error(`The service exited: ${this.output}`);
       try {
         if ((await fetch(`${this.baseUrl}/health/ready`)).status === 200) return;
       } catch {
@@ -56,7 +60,7 @@ export class ServiceProcess {
   /** SIGKILL: no shutdown hook runs, nothing is flushed on the way out. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -64,7 +68,7 @@ export class ServiceProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
