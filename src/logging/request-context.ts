@@ -29,7 +29,8 @@ export function requestLogging(logger: Logger) {
           {
             requestId,
             method: request.method,
-            path: request.path,
+            // originalUrl: a router mounted on a sub-path (Apollo on /graphql) rewrites request.path.
+            path: request.originalUrl.split('?')[0],
             statusCode: response.statusCode,
             durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           },

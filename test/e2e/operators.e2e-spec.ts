@@ -43,6 +43,7 @@ describe('what operators see', () => {
     const requests = lines.filter((line) => line.msg === 'request');
     expect(requests.length).toBeGreaterThanOrEqual(6);
     expect(requests.every((line) => typeof line.requestId === 'string' && line.path !== undefined)).toBe(true);
+    expect(requests.filter((line) => line.path === '/graphql').length).toBeGreaterThanOrEqual(4);
     const created = lines.find((line) => line.securityEvent === 'SESSION_CREATED' && line.sessionId === session.session.id);
     expect(created).toMatchObject({ userId: user.id, requestId: expect.any(String), level: 30 });
     expect(lines.some((line) => line.securityEvent === 'LOGIN_FAILED' && line.userId === user.id)).toBe(true);
