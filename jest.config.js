@@ -29,6 +29,7 @@ export default {
       ...e2e,
       displayName: 'e2e-embedded',
       globals: { TESSERA_TEST_DATABASE: 'embedded' },
+      globalSetup: '<rootDir>/test/setup/pglite-snapshot.js',
       testPathIgnorePatterns: ['/node_modules/', 'postgres-only'],
     },
     {

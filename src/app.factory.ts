@@ -22,6 +22,8 @@ export interface TesseraAppOptions {
   readonly clock?: Clock;
   /** Where log lines go (standard output by default); tests capture them here. */
   readonly logDestination?: NodeJS.WritableStream;
+  /** For an in-memory embedded database: a PGlite snapshot to start from instead of running initdb. */
+  readonly embeddedSnapshot?: Blob;
 }
 
 const SERVER_POOL_SIZE = 10;
@@ -49,7 +51,9 @@ function limitWebSocketMessageSize(app: NestExpressApplication): void {
 export async function createTesseraApp(config: AppConfig, options: TesseraAppOptions = {}): Promise<TesseraApp> {
   const dataEncryptionKey = resolveDataEncryptionKey(config);
   let embedded: EmbeddedPostgres | undefined;
-  if (config.database.kind === 'embedded') embedded = await startEmbeddedPostgres(config.database.dataDir);
+  if (config.database.kind === 'embedded') {
+    embedded = await startEmbeddedPostgres(config.database.dataDir, { initialDataDir: options.embeddedSnapshot });
+  }
   const database =
     config.database.kind === 'embedded'
       ? { url: embedded!.url, poolSize: 1 }

@@ -14,10 +14,15 @@ export const IN_MEMORY_DATA_DIR = 'memory://';
  * uses the same `pg` driver, SQL and migrations as on a real server. One connection only:
  * more than one lost acknowledged writes in our checks (STACK.md).
  */
-export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, options: { initialDataDir?: Blob } = {}): Promise<EmbeddedPostgres> {
   const inMemory = dataDir === IN_MEMORY_DATA_DIR;
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(inMemory ? undefined : `${dataDir.replace(/\/$/, '')}/pgdata`);
+  // An in-memory database may start from a snapshot of a freshly initialised one (PGlite's
+  // dumpDataDir), which spares initdb: the tests start one per file.
+  const db = await PGlite.create({
+    dataDir: inMemory ? undefined : `${dataDir.replace(/\/$/, '')}/pgdata`,
+    loadDataDir: inMemory ? options.initialDataDir : undefined,
+  });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
   return {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 
 export type TestDatabaseKind = 'embedded' | 'postgres';
@@ -24,13 +26,18 @@ async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Prom
 export interface TestDatabase {
   /** Environment for loadConfig: DATABASE_URL of a fresh database, or the embedded one in memory. */
   readonly env: Record<string, string>;
+  /** For the embedded database: the initialised PGlite the global setup saved (test/setup/pglite-snapshot.js). */
+  readonly embeddedSnapshot?: Blob;
   drop(): Promise<void>;
 }
+
+const SNAPSHOT_PATH = join(import.meta.dirname, '..', '..', '.build', 'pglite-snapshot.tar');
 
 /** Each test app gets a database of its own: an empty PostgreSQL database, or an in-memory PGlite. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (testDatabaseKind() === 'embedded') {
-    return { env: { DATA_DIR: 'memory://' }, drop: async () => {} };
+    const embeddedSnapshot = existsSync(SNAPSHOT_PATH) ? new Blob([readFileSync(SNAPSHOT_PATH)]) : undefined;
+    return { env: { DATA_DIR: 'memory://' }, embeddedSnapshot, drop: async () => {} };
   }
   const name = `tessera_test_${randomBytes(6).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
