@@ -3,7 +3,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DomainEvents } from '../events/domain-events.js';
 
 export type RefreshOutcome = 'rotated' | 'replayed' | 'reused' | 'invalid' | 'ended' | 'expired' | 'rate_limited' | 'unavailable' | 'error';
-export type LoginOutcome = 'success' | 'invalid_credentials' | 'rate_limited' | 'bad_input' | 'unavailable' | 'error';
 
 /**
  * The service's numbers for Prometheus (GET /metrics). One registry per app, so that several

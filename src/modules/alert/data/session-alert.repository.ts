@@ -15,11 +15,6 @@ export class SessionAlertRepository {
     return this.db.transaction(work);
   }
 
-  /** The user's row lock, taken first as by every change of a user's sessions (one lock order). */
-  async lockUser(tx: EntityManager, userId: string): Promise<void> {
-    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
-  }
-
   /** The latest alert of this cause, if any. */
   async findLatest(tx: EntityManager, userId: string, foldKey: string): Promise<SessionAlert | undefined> {
     const rows = await tx.query(

@@ -25,7 +25,7 @@ export class SessionAlertService {
   async raise(candidate: AlertCandidate, client?: ClientInfo): Promise<SessionAlert> {
     const now = this.clock.now();
     const { alert, version } = await this.alerts.transaction(async (tx) => {
-      await this.alerts.lockUser(tx, candidate.userId);
+      await this.versions.lockUser(tx, candidate.userId);
       const latest = await this.alerts.findLatest(tx, candidate.userId, candidate.foldKey);
       if (latest && foldsInto(latest.lastOccurredAt, now)) return { alert: await this.alerts.fold(tx, latest.id, now), version: undefined };
       const alert = await this.alerts.insert(tx, candidate, now);

@@ -4,6 +4,15 @@ import type { EntityManager } from 'typeorm';
 @Injectable()
 export class SessionEventVersionRepository {
   /**
+   * Every transaction that changes a user's sessions, devices or alerts takes this lock first,
+   * then session rows: one lock order everywhere (no deadlocks), logins of one user serialised
+   * (the session limit holds), and the user's event versions assigned in commit order.
+   */
+  async lockUser(tx: EntityManager, userId: string): Promise<void> {
+    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+  }
+
+  /**
    * Reserves `count` consecutive versions of the user's event counter and returns the first.
    * It runs in the transaction of the change itself, so versions follow commit order and the
    * row lock it takes orders concurrent changes of one user.

@@ -176,15 +176,6 @@ export class SessionRepository {
   }
 
   /**
-   * Every transaction that changes a user's sessions takes this lock first, then session rows:
-   * one lock order everywhere (no deadlocks), logins of one user serialised (the session limit
-   * holds), and the user's event versions assigned in commit order.
-   */
-  async lockUser(tx: EntityManager, userId: string): Promise<void> {
-    await tx.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
-  }
-
-  /**
    * Keeps the user's `keep` most recently active live sessions and ends the rest with
    * SESSION_LIMIT. Sessions already past a timeout are left to the sweeper: they do not count.
    */

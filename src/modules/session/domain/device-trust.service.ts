@@ -34,7 +34,7 @@ export class DeviceTrustService {
   async trust(actor: Actor, deviceId: string): Promise<Device> {
     const { userId } = await this.getManageable(actor, deviceId);
     const { device, events } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUser(tx, userId);
+      await this.versions.lockUser(tx, userId);
       const device = await this.devices.setTrusted(tx, deviceId, true, this.clock.now());
       const events: DomainEvent[] = device
         ? [{ type: 'DEVICE_TRUSTED', version: await this.versions.reserve(tx, userId, 1), device, client: actor.client }]
@@ -51,7 +51,7 @@ export class DeviceTrustService {
     const { userId } = await this.getManageable(actor, deviceId);
     const now = this.clock.now();
     const { device, events } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUser(tx, userId);
+      await this.versions.lockUser(tx, userId);
       const endedSessions = await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
       const device = await this.devices.setTrusted(tx, deviceId, false, now);
       const events = await this.terminator.endedEvents(tx, userId, endedSessions, actor.client);

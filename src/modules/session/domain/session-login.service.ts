@@ -44,7 +44,7 @@ export class SessionLoginService {
     const refreshToken = generateRefreshToken();
     const now = this.clock.now();
     const { session, device, isNewDevice, endedByLimit, events } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUser(tx, user.id);
+      await this.versions.lockUser(tx, user.id);
       const { device, isNew } = await this.devices.recognise(tx, user.id, description, now);
       const endedByLimit = await this.sessions.endBeyondLimit(
         tx,

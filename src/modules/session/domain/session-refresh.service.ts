@@ -55,7 +55,7 @@ export class SessionRefreshService {
     if (!issued) throw invalidRefreshToken();
 
     const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
-      await this.sessions.lockUser(tx, issued.userId);
+      await this.versions.lockUser(tx, issued.userId);
       const locked = await this.sessions.lockForRotation(tx, issued.sessionId);
       const now = this.clock.now();
       const decision = decideRefresh(locked?.rotation, issued.generation, now, {

@@ -53,7 +53,7 @@ export class SessionTerminator {
     work: (tx: EntityManager, now: Date) => Promise<Session[]>,
   ): Promise<Session[]> {
     const { ended, events } = await this.sessions.transaction(async (tx) => {
-      await this.sessions.lockUser(tx, userId);
+      await this.versions.lockUser(tx, userId);
       const ended = await work(tx, this.clock.now());
       return { ended, events: await this.endedEvents(tx, userId, ended, client) };
     });

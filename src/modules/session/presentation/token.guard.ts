@@ -25,8 +25,9 @@ export class TokenGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = requestOf(context);
     if (!request) return false;
-    const connection = GqlExecutionContext.create(context).getContext<GraphQLRequestContext>().connection;
-    if (context.getType<string>() === 'graphql' && connection) {
+    const connection =
+      context.getType<string>() === 'graphql' ? GqlExecutionContext.create(context).getContext<GraphQLRequestContext>().connection : undefined;
+    if (connection) {
       // A subscription over a socket authenticated at connection_init: its session must still be active.
       await this.sessions.assertActive(connection.claims);
       return true;
