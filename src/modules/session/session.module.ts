@@ -5,6 +5,7 @@ import { TokenModule } from '../token/token.module.js';
 import { UserModule } from '../user/user.module.js';
 import { SessionEventVersionRepository } from './data/session-event-version.repository.js';
 import { SessionRepository } from './data/session.repository.js';
+import { SessionRotationRepository } from './data/session-rotation.repository.js';
 import { DeviceTrustService } from './domain/device-trust.service.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
@@ -31,6 +32,7 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
   imports: [TokenModule, UserModule, DeviceModule],
   providers: [
     SessionRepository,
+    SessionRotationRepository,
     SessionEventVersionRepository,
     SessionTerminator,
     SessionStateCache,

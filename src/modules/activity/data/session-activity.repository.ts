@@ -53,22 +53,24 @@ export class SessionActivityRepository {
     );
   }
 
-  /** Whether the user was active from this address in [from, until], in any of `types`. */
-  async usedAddress(userId: string, ipAddress: string, from: Date, until: Date, types: readonly SessionActivityType[]): Promise<boolean> {
+  /**
+   * In one round trip, since it runs for every refresh: whether the user was ever active (of
+   * `types`) until `until`, and whether from this address in [from, until].
+   */
+  async addressHistory(
+    userId: string,
+    ipAddress: string,
+    from: Date,
+    until: Date,
+    types: readonly SessionActivityType[],
+  ): Promise<{ hasEarlierActivity: boolean; ipSeenRecently: boolean }> {
     const rows = await this.db.query(
-      `SELECT 1 FROM session_activity
-        WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at <= $4 AND type = ANY ($5) LIMIT 1`,
+      `SELECT EXISTS (SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at <= $4 AND type = ANY ($5)) AS "hasEarlierActivity",
+              EXISTS (SELECT 1 FROM session_activity
+                       WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at <= $4 AND type = ANY ($5)) AS "ipSeenRecently"`,
       [userId, ipAddress, from, until, [...types]],
     );
-    return rows.length > 0;
-  }
-
-  async hasActivityUntil(userId: string, until: Date, types: readonly SessionActivityType[]): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at <= $2 AND type = ANY ($3) LIMIT 1`,
-      [userId, until, [...types]],
-    );
-    return rows.length > 0;
+    return rows[0];
   }
 
   async deleteOlderThan(cutoff: Date): Promise<number> {

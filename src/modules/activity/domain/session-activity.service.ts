@@ -65,11 +65,8 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
    * For the NEW_IP_ADDRESS rule: what the log held up to the event's moment. Asked before the
    * event itself is recorded (SessionAlertMonitor's order), so it never counts as its own precedent.
    */
-  async addressContext(userId: string, ipAddress: string, at: Date, windowMs: number) {
-    return {
-      hasEarlierActivity: await this.activity.hasActivityUntil(userId, at, LOGIN_TYPES),
-      ipSeenRecently: await this.activity.usedAddress(userId, ipAddress, new Date(at.getTime() - windowMs), at, LOGIN_TYPES),
-    };
+  addressContext(userId: string, ipAddress: string, at: Date, windowMs: number) {
+    return this.activity.addressHistory(userId, ipAddress, new Date(at.getTime() - windowMs), at, LOGIN_TYPES);
   }
 
   async prune(): Promise<number> {

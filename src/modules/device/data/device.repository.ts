@@ -1,25 +1,44 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Device, DeviceDescription, DeviceType } from '../domain/device.js';
-import { DeviceEntity } from './device.entity.js';
 
-const toDevice = (row: DeviceEntity): Device => ({
-  id: row.id,
-  userId: row.userId,
-  type: row.type as DeviceType,
-  name: row.name,
-  model: row.model,
-  osVersion: row.osVersion,
-  appVersion: row.appVersion,
-  trusted: row.trusted,
-  trustedAt: row.trustedAt,
-  firstSeenAt: row.firstSeenAt,
-  lastSeenAt: row.lastSeenAt,
-});
+const DEVICE_FIELDS: Readonly<Record<keyof Device, string>> = {
+  id: 'id',
+  userId: 'user_id',
+  type: 'type',
+  name: 'name',
+  model: 'model',
+  osVersion: 'os_version',
+  appVersion: 'app_version',
+  trusted: 'trusted',
+  trustedAt: 'trusted_at',
+  firstSeenAt: 'first_seen_at',
+  lastSeenAt: 'last_seen_at',
+};
 
-const COLUMNS = `id, user_id AS "userId", type, name, model, os_version AS "osVersion", app_version AS "appVersion",
-  trusted, trusted_at AS "trustedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt"`;
+/** A device's select list; `prefix` names its fields apart when it is read beside other rows. */
+export const deviceColumns = (prefix = ''): string =>
+  Object.entries(DEVICE_FIELDS).map(([field, column]) => `${column} AS "${prefix}${field}"`).join(', ');
+
+export const toDevice = (row: Record<string, unknown>, prefix = ''): Device => {
+  const field = <K extends keyof Device>(name: K) => row[`${prefix}${name}`] as Device[K];
+  return {
+    id: field('id'),
+    userId: field('userId'),
+    type: field('type') as DeviceType,
+    name: field('name'),
+    model: field('model'),
+    osVersion: field('osVersion'),
+    appVersion: field('appVersion'),
+    trusted: field('trusted'),
+    trustedAt: field('trustedAt'),
+    firstSeenAt: field('firstSeenAt'),
+    lastSeenAt: field('lastSeenAt'),
+  };
+};
+
+const COLUMNS = deviceColumns();
 
 @Injectable()
 export class DeviceRepository {
@@ -34,7 +53,7 @@ export class DeviceRepository {
     device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date },
   ): Promise<{ device: Device; inserted: boolean }> {
     const { description: d } = device;
-    const rows: (DeviceEntity & { inserted: boolean })[] = await tx.query(
+    const rows: Record<string, unknown>[] = await tx.query(
       `INSERT INTO devices (id, user_id, fingerprint, type, name, model, os_version, app_version, first_seen_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT (user_id, fingerprint) DO UPDATE SET
@@ -46,16 +65,12 @@ export class DeviceRepository {
       [device.id, device.userId, device.fingerprint, d.type, d.name ?? null, d.model ?? null, d.osVersion ?? null, d.appVersion ?? null, device.now],
     );
     const row = rows[0]!;
-    return { device: toDevice(row), inserted: row.inserted };
-  }
-
-  async touch(tx: EntityManager, deviceId: string, now: Date): Promise<void> {
-    await tx.query(`UPDATE devices SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`, [deviceId, now]);
+    return { device: toDevice(row), inserted: row.inserted as boolean };
   }
 
   async listForUser(userId: string): Promise<Device[]> {
     const rows = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
-    return rows.map(toDevice);
+    return rows.map((row: Record<string, unknown>) => toDevice(row));
   }
 
   async getById(id: string): Promise<Device | undefined> {
@@ -77,7 +92,7 @@ export class DeviceRepository {
 
   async getByIds(ids: readonly string[]): Promise<Device[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.getRepository(DeviceEntity).findBy({ id: In([...ids]) });
-    return rows.map(toDevice);
+    const rows: Record<string, unknown>[] = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE id = ANY ($1)`, [[...ids]]);
+    return rows.map((row) => toDevice(row));
   }
 }

@@ -40,10 +40,6 @@ export class DeviceService implements OnModuleInit {
     return { device, isNew: inserted };
   }
 
-  touch(tx: EntityManager, deviceId: string, now: Date): Promise<void> {
-    return this.devices.touch(tx, deviceId, now);
-  }
-
   listForUser(userId: string): Promise<Device[]> {
     return this.devices.listForUser(userId);
   }

@@ -2,15 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
-import type { RotationState } from '../domain/token-rotation.policy.js';
 import type { SessionEntity } from './session.entity.js';
 
-const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
+export const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
   created_at AS "createdAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
   ip_address AS "ipAddress", user_agent AS "userAgent"`;
-
-const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_committed_generation AS "refreshCommittedGeneration",
-  refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext"`;
 
 export const toSession = (row: Pick<SessionEntity, keyof Session>): Session => ({
   id: row.id,
@@ -25,12 +21,6 @@ export const toSession = (row: Pick<SessionEntity, keyof Session>): Session => (
   ipAddress: row.ipAddress,
   userAgent: row.userAgent,
 });
-
-export interface LockedSession {
-  readonly session: Session;
-  readonly rotation: RotationState;
-  readonly successorCiphertext: Buffer | null;
-}
 
 /** The fields the guard needs on every request, and nothing else. */
 export interface SessionAuthState {
@@ -50,16 +40,6 @@ export interface NewSession {
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
   readonly refreshTokenHash: Buffer;
-}
-
-export interface Rotation {
-  readonly sessionId: string;
-  readonly newGeneration: number;
-  readonly newTokenHash: Buffer;
-  readonly successorCiphertext: Buffer;
-  readonly now: Date;
-  readonly ipAddress: string | null;
-  readonly userAgent: string | null;
 }
 
 @Injectable()
@@ -94,55 +74,6 @@ export class SessionRepository {
       [tokenHash],
     );
     return rows[0];
-  }
-
-  /** Takes the session's row lock: every refresh decision for one session happens one after another. */
-  async lockForRotation(tx: EntityManager, sessionId: string): Promise<LockedSession | undefined> {
-    const rows = await tx.query(`SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE`, [
-      sessionId,
-    ]);
-    const row = rows[0];
-    if (!row) return undefined;
-    const session = toSession(row);
-    return {
-      session,
-      successorCiphertext: row.refreshSuccessorCiphertext,
-      rotation: {
-        status: session.status,
-        lastActivityAt: session.lastActivityAt,
-        expiresAt: session.expiresAt,
-        generation: row.refreshGeneration,
-        committedGeneration: row.refreshCommittedGeneration,
-        rotatedAt: row.refreshRotatedAt,
-      },
-    };
-  }
-
-  /**
-   * Issues generation n+1. Presenting generation n proves the client holds it, so n is
-   * committed; the unique (session, generation) key makes a second successor impossible.
-   */
-  async rotate(tx: EntityManager, r: Rotation): Promise<Session> {
-    await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, $4)`, [
-      r.newTokenHash,
-      r.sessionId,
-      r.newGeneration,
-      r.now,
-    ]);
-    const rows = await tx.query(
-      `UPDATE sessions SET
-         refresh_generation = $2,
-         refresh_committed_generation = $2 - 1,
-         refresh_rotated_at = $3,
-         refresh_successor_ciphertext = $4,
-         last_activity_at = GREATEST(last_activity_at, $3),
-         ip_address = COALESCE($5, ip_address),
-         user_agent = COALESCE($6, user_agent)
-       WHERE id = $1
-       RETURNING ${SESSION_COLUMNS}`,
-      [r.sessionId, r.newGeneration, r.now, r.successorCiphertext, r.ipAddress, r.userAgent],
-    );
-    return toSession(rows[0][0]);
   }
 
   async recordActivity(tx: EntityManager, sessionId: string, now: Date): Promise<Session> {

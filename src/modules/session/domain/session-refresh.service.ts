@@ -4,11 +4,11 @@ import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
 import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
-import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
-import { UserService } from '../../user/domain/user.service.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
+import { SessionRotationRepository } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
+import type { Device } from '../../device/domain/device.js';
+import type { User } from '../../user/domain/user.js';
 import type { ClientInfo, Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
@@ -20,7 +20,7 @@ import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 type RefreshOutcome =
-  | { readonly ok: true; readonly session: Session; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[]; readonly rotated: boolean }
+  | { readonly ok: true; readonly session: Session; readonly user: User; readonly device: Device; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[]; readonly rotated: boolean }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
 export const successorAssociatedData = (sessionId: string, generation: number) =>
@@ -31,10 +31,8 @@ export const successorAssociatedData = (sessionId: string, generation: number) =
 export class SessionRefreshService {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly versions: SessionEventVersionRepository,
+    private readonly rotations: SessionRotationRepository,
     private readonly terminator: SessionTerminator,
-    private readonly devices: DeviceService,
-    private readonly users: UserService,
     private readonly throttle: SessionLoginThrottle,
     private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
@@ -51,19 +49,17 @@ export class SessionRefreshService {
   private async rotate(presentedToken: string, client: ClientInfo): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
     await this.throttle.assertRefreshAllowed(client.ipAddress);
     if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
-    const issued = await this.sessions.findRefreshToken(hashToken(presentedToken));
-    if (!issued) throw invalidRefreshToken();
 
     const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
-      await this.versions.lockUser(tx, issued.userId);
-      const locked = await this.sessions.lockForRotation(tx, issued.sessionId);
+      const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
+      if (!locked) return { ok: false, error: invalidRefreshToken(), events: [] };
       const now = this.clock.now();
-      const decision = decideRefresh(locked?.rotation, issued.generation, now, {
+      const decision = decideRefresh(locked.rotation, locked.presentedGeneration, now, {
         idleTimeoutMs: this.config.sessionIdleTimeoutMs,
         reuseGraceMs: this.config.refreshReuseGraceMs,
       });
-      if (decision.kind === 'invalid' || !locked) return { ok: false, error: invalidRefreshToken(), events: [] };
-      const { session } = locked;
+      if (decision.kind === 'invalid') return { ok: false, error: invalidRefreshToken(), events: [] };
+      const { session, user, device } = locked;
 
       switch (decision.kind) {
         case 'ended':
@@ -84,22 +80,20 @@ export class SessionRefreshService {
           const generation = locked.rotation.generation;
           if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
           const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
-          return { ok: true, session, refreshToken: successor.toString('utf8'), generation, events: [], rotated: false };
+          return { ok: true, session, user, device, refreshToken: successor.toString('utf8'), generation, events: [], rotated: false };
         }
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
           const refreshToken = generateRefreshToken();
-          const rotated = await this.sessions.rotate(tx, {
-            sessionId: session.id,
+          const { session: rotated, version } = await this.rotations.rotate(tx, {
+            session,
             newGeneration: generation,
             newTokenHash: hashToken(refreshToken),
             successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
             now,
             ...client,
           });
-          await this.devices.touch(tx, session.deviceId, now);
-          const version = await this.versions.reserve(tx, session.userId, 1);
-          return { ok: true, session: rotated, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }], rotated: true };
+          return { ok: true, session: rotated, user, device: { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) }, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }], rotated: true };
         }
       }
     });
@@ -107,8 +101,7 @@ export class SessionRefreshService {
     this.events.publishAll(outcome.events);
     if (!outcome.ok) throw outcome.error;
 
-    const user = await this.users.getById(outcome.session.userId);
-    if (!user) throw invalidRefreshToken();
+    const { user, device } = outcome;
     const access = await this.signer.sign({
       userId: user.id,
       sessionId: outcome.session.id,
@@ -117,6 +110,7 @@ export class SessionRefreshService {
     });
     return {
       session: outcome.session,
+      device,
       user,
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,
@@ -126,3 +120,5 @@ export class SessionRefreshService {
     };
   }
 }
+
+const laterOf = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);

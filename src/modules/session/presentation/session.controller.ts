@@ -59,7 +59,9 @@ export class SessionController {
 
   private async payload(grant: SessionGrant) {
     const payload = toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
-    const [session] = await this.withDevices([grant.session], grant.session.id);
+    const session = grant.device
+      ? withDevice(payload.session, grant.device)
+      : (await this.withDevices([grant.session], grant.session.id))[0];
     return { ...payload, session };
   }
 
