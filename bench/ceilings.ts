@@ -2,6 +2,8 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
+import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from '../src/modules/session/data/session-rotation.sql.js';
 
 /** RS256 signatures per second with what the service signs with: jose and a KeyObject. */
 export async function signatureCeiling(durationMs: number): Promise<number> {
@@ -24,46 +26,38 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
 }
 
 /**
- * Refresh rotations per second done with raw `pg`: the statements the service runs for one
- * rotation (lookup, user lock, session lock, new token row, session update, device touch,
- * event version), on seeded sessions, `concurrency` at a time.
+ * Refresh rotations per second done with raw `pg` and the service's own statements (the same
+ * constants its repository sends): BEGIN, find and lock, write, COMMIT, on real sessions opened
+ * through the service, `refreshTokens.length` at a time, each with the token it last issued.
+ * What the service adds on top (HTTP, JSON, signing, the activity log) is what it costs.
  */
-export async function rotationCeiling(databaseUrl: string, sessions: readonly { id: string; userId: string; deviceId: string }[], durationMs: number): Promise<number> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: sessions.length });
-  const generation = new Map<string, number>();
-  const tokens = new Map<string, Buffer>();
-  for (const session of sessions) {
-    // Far above anything the service issued, and above an earlier run's last generation.
-    const { rows } = await pool.query(`SELECT COALESCE(max(generation), 0) + 1000000 AS start FROM refresh_tokens WHERE session_id = $1`, [session.id]);
-    generation.set(session.id, Number(rows[0].start));
-    const hash = randomBytes(32);
-    await pool.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, now())`, [hash, session.id, generation.get(session.id)]);
-    tokens.set(session.id, hash);
-  }
+export async function rotationCeiling(databaseUrl: string, refreshTokens: string[], durationMs: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: refreshTokens.length });
   const started = performance.now();
   let count = 0;
   await Promise.all(
-    sessions.map(async (session) => {
+    refreshTokens.map(async (_, chain) => {
       while (performance.now() - started < durationMs) {
         const client = await pool.connect();
         try {
-          const next = generation.get(session.id)! + 1;
-          const hash = randomBytes(32);
-          await client.query(`SELECT t.session_id, s.user_id, t.generation FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`, [tokens.get(session.id)]);
+          const successor = generateRefreshToken();
           await client.query('BEGIN');
-          await client.query(`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, [session.userId]);
-          await client.query(`SELECT * FROM sessions WHERE id = $1 FOR UPDATE`, [session.id]);
-          await client.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, now())`, [hash, session.id, next]);
-          await client.query(
-            `UPDATE sessions SET refresh_generation = $2, refresh_committed_generation = $2 - 1, refresh_rotated_at = now(),
-               refresh_successor_ciphertext = $3, last_activity_at = now() WHERE id = $1 RETURNING id`,
-            [session.id, next, randomBytes(80)],
-          );
-          await client.query(`UPDATE devices SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now()`, [session.deviceId]);
-          await client.query(`UPDATE users SET event_version = event_version + 1 WHERE id = $1 RETURNING event_version`, [session.userId]);
+          const { rows } = await client.query(LOCK_BY_TOKEN_SQL, [hashToken(refreshTokens[chain]!)]);
+          const locked = rows[0];
+          if (!locked) throw new Error('the ceiling lost track of a refresh token');
+          await client.query(ROTATE_SQL, [
+            locked.id,
+            locked.userId,
+            locked.deviceId,
+            hashToken(successor),
+            locked.refreshGeneration + 1,
+            new Date(),
+            '127.0.0.1',
+            'tessera-bench',
+            randomBytes(96),
+          ]);
           await client.query('COMMIT');
-          generation.set(session.id, next);
-          tokens.set(session.id, hash);
+          refreshTokens[chain] = successor;
           count += 1;
         } finally {
           client.release();
