@@ -1,0 +1,37 @@
+/**
+ * Tessera client SDK: keeps an app signed in and every device's view of its sessions in sync.
+ * Browser- and React Native-safe: nothing here imports a Node module (see ./node.js for those).
+ */
+export { SessionClient, type SessionClientOptions } from './session-client.js';
+export { SessionSync, type SessionSyncOptions, type SessionSyncStatus } from './session-sync.js';
+export {
+  TokenRefresher,
+  type RefreshRetryPolicy,
+  type SignedOutReason,
+  type TokenRefresherOptions,
+  type TokenRefreshedInfo,
+} from './token-refresher.js';
+export { MemoryTokenStore, type StoredSession, type TokenStore } from './token-store.js';
+export { isTesseraError, NETWORK_ERROR, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
+export { GraphQLTransport, type FetchFunction } from './graphql-transport.js';
+export { applySessionEvent, sortSessions } from './session-list.js';
+export type {
+  AlertSeverity,
+  DateTime,
+  Device,
+  DeviceInput,
+  DeviceType,
+  LoginInput,
+  LoginResult,
+  Role,
+  Session,
+  SessionAlert,
+  SessionAlertType,
+  SessionEndReason,
+  SessionEvent,
+  SessionEventType,
+  SessionPayload,
+  SessionStatus,
+  TokenPair,
+  User,
+} from './types.js';

@@ -1,0 +1,3 @@
+/** Node-only parts of the SDK (they import node: modules); everything else is in ./index.js. */
+export { EncryptedFileTokenStore, type EncryptedFileTokenStoreOptions } from './encrypted-file-token-store.js';
+export * from './index.js';

@@ -1,0 +1,245 @@
+import { errorCodeOf, GraphQLTransport, readJson, type FetchFunction } from './graphql-transport.js';
+import {
+  ACKNOWLEDGE_ALERT,
+  ACTIVE_SESSIONS,
+  ALERTS,
+  CREATE_SESSION,
+  DEVICES,
+  LOGOUT,
+  ME,
+  REGISTER,
+  REVOKE_ALL_SESSIONS,
+  REVOKE_SESSION,
+  TRUST_DEVICE,
+  UNTRUST_DEVICE,
+} from './graphql-operations.js';
+import { SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
+import { TokenRefresher, type RefreshRetryPolicy, type SignedOutReason } from './token-refresher.js';
+import type { TokenStore } from './token-store.js';
+import type { Device, LoginInput, LoginResult, Session, SessionAlert, SessionPayload, User } from './types.js';
+
+export interface SessionClientOptions {
+  /** The service's base URL, e.g. http://127.0.0.1:3000 (GraphQL at /graphql, graphql-ws on the same path). */
+  readonly url: string;
+  /** Where the refresh token lives between app starts. */
+  readonly store: TokenStore;
+  /** The device's clock in milliseconds; tests inject one they can move. */
+  readonly now?: () => number;
+  readonly fetch?: FetchFunction;
+  /** Share of an access token's lifetime after which it is renewed; default 0.8. */
+  readonly refreshMargin?: number;
+  /** Backoff of a refresh that met a network failure; default 5 tries from 0.5 s, doubling, at most 8 s apart. */
+  readonly refreshRetry?: Partial<RefreshRetryPolicy>;
+  /** How often to look whether a proactive refresh is due; default 15 s, 0 turns it off. */
+  readonly refreshCheckIntervalMs?: number;
+}
+
+/** Ends the current session locally once the service confirms it ended. */
+const LOGGED_OUT: SignedOutReason = 'LOGOUT';
+
+/**
+ * The app's handle on its session: log in, restore after a restart, the contract's queries and
+ * mutations with a valid access token attached, and an authorized fetch for the app's own APIs.
+ */
+export class SessionClient {
+  readonly refresher: TokenRefresher;
+  readonly url: string;
+  private readonly transport: GraphQLTransport;
+  private readonly fetchImpl: FetchFunction;
+
+  constructor(options: SessionClientOptions) {
+    this.url = options.url;
+    // Bound: a bare global fetch called as a method of another object throws "Illegal invocation" in browsers.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.transport = new GraphQLTransport(options.url, this.fetchImpl);
+    this.refresher = new TokenRefresher({
+      transport: this.transport,
+      store: options.store,
+      now: options.now,
+      refreshMargin: options.refreshMargin,
+      retry: options.refreshRetry,
+      checkIntervalMs: options.refreshCheckIntervalMs,
+    });
+  }
+
+  /** The session this client is signed in with, or null. */
+  get currentSessionId(): string | null {
+    return this.refresher.sessionId;
+  }
+
+  /** This client's device (the contract's Device id), once known: after login, or after restore() reached the service. */
+  get currentDeviceId(): string | null {
+    return this.refresher.deviceId;
+  }
+
+  /** The GraphQL endpoint, for SessionSync (which turns it into ws:// or wss://). */
+  get graphqlUrl(): string {
+    return this.transport.graphqlUrl;
+  }
+
+  /** Creates an account (no session: log in afterwards). Passwords need 12 to 128 characters. */
+  async register(input: { email: string; password: string }): Promise<User> {
+    return (await this.transport.execute<{ register: User }>(REGISTER, { input: { email: input.email, password: input.password } })).register;
+  }
+
+  /** Logs in with a password and keeps the session in the store. The tokens stay inside the SDK. */
+  async login(input: LoginInput): Promise<LoginResult> {
+    const data = await this.transport.execute<{ createSession: SessionPayload }>(CREATE_SESSION, { input });
+    const payload = data.createSession;
+    await this.refresher.begin(payload);
+    return { user: payload.user, session: payload.session };
+  }
+
+  /**
+   * At app start: true when the store holds a session the service still accepts (the user need
+   * not log in). A stored session the service refuses is cleared (onSignedOut fires) and gives
+   * false. Offline, a stored session gives true: it is tried again with the first request.
+   */
+  async restore(): Promise<boolean> {
+    if (!(await this.refresher.resume())) return false;
+    try {
+      await this.refresher.getAccessToken();
+      return true;
+    } catch (error) {
+      if (error instanceof TesseraError && (TRANSIENT_CODES.has(error.code) || error.code === 'RATE_LIMITED')) return true;
+      if (error instanceof TesseraError && SIGN_OUT_CODES.has(error.code)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Ends this session on the service and forgets it here. Forgotten here even when the service
+   * cannot be told: the user asked to be signed out of this device.
+   */
+  async logout(): Promise<void> {
+    try {
+      if (this.refresher.signedIn) await this.request<{ logout: boolean }>(LOGOUT);
+    } catch (error) {
+      if (!(error instanceof TesseraError)) throw error;
+    } finally {
+      await this.refresher.signOut(LOGGED_OUT);
+    }
+  }
+
+  async me(): Promise<User> {
+    return (await this.request<{ me: User }>(ME)).me;
+  }
+
+  async activeSessions(): Promise<Session[]> {
+    return (await this.request<{ activeSessions: Session[] }>(ACTIVE_SESSIONS)).activeSessions;
+  }
+
+  async devices(): Promise<Device[]> {
+    return (await this.request<{ devices: Device[] }>(DEVICES)).devices;
+  }
+
+  async alerts(options: { unacknowledgedOnly?: boolean } = {}): Promise<SessionAlert[]> {
+    const data = await this.request<{ sessionAlerts: SessionAlert[] }>(ALERTS, { unacknowledgedOnly: options.unacknowledgedOnly ?? false });
+    return data.sessionAlerts;
+  }
+
+  async acknowledgeAlert(alertId: string): Promise<SessionAlert> {
+    return (await this.request<{ acknowledgeAlert: SessionAlert }>(ACKNOWLEDGE_ALERT, { alertId })).acknowledgeAlert;
+  }
+
+  /** Ends one of the user's sessions; ending this device's own session signs it out. */
+  async revokeSession(sessionId: string): Promise<Session> {
+    const session = (await this.request<{ revokeSession: Session }>(REVOKE_SESSION, { sessionId })).revokeSession;
+    if (sessionId === this.currentSessionId) await this.refresher.signOut('SESSION_REVOKED');
+    return session;
+  }
+
+  /** Ends the user's sessions; with exceptCurrent this device stays signed in. Resolves to how many ended. */
+  async revokeAllSessions(options: { exceptCurrent: boolean }): Promise<number> {
+    const data = await this.request<{ revokeAllSessions: number }>(REVOKE_ALL_SESSIONS, { input: { exceptCurrent: options.exceptCurrent } });
+    if (!options.exceptCurrent) await this.refresher.signOut('SESSION_REVOKED');
+    return data.revokeAllSessions;
+  }
+
+  async trustDevice(deviceId: string): Promise<Device> {
+    return (await this.request<{ trustDevice: Device }>(TRUST_DEVICE, { deviceId })).trustDevice;
+  }
+
+  /** Untrusting a device ends its sessions; untrusting this one signs it out. */
+  async untrustDevice(deviceId: string): Promise<Device> {
+    const device = (await this.request<{ untrustDevice: Device }>(UNTRUST_DEVICE, { deviceId })).untrustDevice;
+    if (deviceId === this.refresher.deviceId) await this.refresher.signOut('SESSION_REVOKED');
+    return device;
+  }
+
+  /**
+   * Any GraphQL operation with a valid access token. An access token the service calls expired
+   * is renewed and the operation sent once more; an answer that the session has ended signs out.
+   */
+  async request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const token = await this.refresher.getAccessToken();
+    try {
+      return await this.transport.execute<T>(query, variables, token);
+    } catch (error) {
+      if (!(error instanceof TesseraError)) throw error;
+      if (error.code === 'TOKEN_EXPIRED') {
+        this.refresher.invalidate(token);
+        const renewed = await this.refresher.getAccessToken();
+        return this.signOutIfEnded(() => this.transport.execute<T>(query, variables, renewed));
+      }
+      await this.signOutOnEndedSession(error);
+      throw error;
+    }
+  }
+
+  /**
+   * fetch with `Authorization: Bearer <access token>`, for the app's own APIs that accept
+   * Tessera tokens. On TOKEN_EXPIRED (GraphQL or REST error body) the token is renewed and the
+   * request sent once more, so its body must be replayable (a string, bytes, FormData; not a stream).
+   */
+  async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+    const send = async (token: string) => {
+      const request = isRequest ? input.clone() : input;
+      const headers = new Headers(init.headers ?? (isRequest ? input.headers : undefined));
+      headers.set('authorization', `Bearer ${token}`);
+      return this.fetchImpl(request, { ...init, headers });
+    };
+    const token = await this.refresher.getAccessToken();
+    const first = await send(token);
+    const firstCode = await errorCodeOfResponse(first);
+    if (firstCode !== 'TOKEN_EXPIRED') {
+      if (firstCode && SIGN_OUT_CODES.has(firstCode)) await this.refresher.signOut(firstCode);
+      return first;
+    }
+    this.refresher.invalidate(token);
+    const second = await send(await this.refresher.getAccessToken());
+    const secondCode = await errorCodeOfResponse(second);
+    if (secondCode && SIGN_OUT_CODES.has(secondCode)) await this.refresher.signOut(secondCode);
+    return second;
+  }
+
+  onSignedOut(listener: (reason: SignedOutReason) => void): () => void {
+    return this.refresher.onSignedOut(listener);
+  }
+
+  /** Stops the refresher's timer (SessionSync has its own stop()); the stored session stays. */
+  close(): void {
+    this.refresher.dispose();
+  }
+
+  private async signOutIfEnded<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof TesseraError) await this.signOutOnEndedSession(error);
+      throw error;
+    }
+  }
+
+  private async signOutOnEndedSession(error: TesseraError): Promise<void> {
+    if (SIGN_OUT_CODES.has(error.code)) await this.refresher.signOut(error.code);
+  }
+}
+
+/** Reads the error code of an answer without consuming the body the caller will read. */
+async function errorCodeOfResponse(response: Response): Promise<string | undefined> {
+  if (response.status !== 401 && response.status !== 200) return undefined;
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return undefined;
+  return errorCodeOf(await readJson(response.clone()));
+}
