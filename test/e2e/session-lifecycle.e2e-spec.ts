@@ -183,10 +183,16 @@ describe('session lifecycle over GraphQL', () => {
     expect(ended.session).toMatchObject({ status: 'EXPIRED', endReason: 'ABSOLUTE_TIMEOUT' });
   });
 
-  it('answers TOKEN_EXPIRED for an access token past its exp', async () => {
-    const { tokens } = await login(app.graphql, user);
-    app.clock.advance(61 * MINUTE);
-    expect(await meCode(tokens.accessToken)).toBe('TOKEN_EXPIRED');
+  it('answers TOKEN_EXPIRED for an access token past its exp, also for one it accepted before', async () => {
+    const unused = await login(app.graphql, user);
+    const used = await login(app.graphql, user);
+    app.clock.advance(29 * MINUTE);
+    expect(await app.graphql.data(ME, {}, used.tokens.accessToken)).toBeDefined();
+    app.clock.advance(29 * MINUTE);
+    expect(await app.graphql.data(ME, {}, used.tokens.accessToken)).toBeDefined();
+    app.clock.advance(3 * MINUTE);
+    expect(await meCode(unused.tokens.accessToken)).toBe('TOKEN_EXPIRED');
+    expect(await meCode(used.tokens.accessToken)).toBe('TOKEN_EXPIRED');
   });
 
   it('issues RFC 9068 access tokens that verify with jose against the served JWKS', async () => {

@@ -6,8 +6,11 @@ import { DomainError, unauthenticated } from '../../../common/domain-error.js';
 import { Role } from '../../user/domain/user.js';
 import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM, type AccessTokenClaims } from './access-token.js';
 import { TokenKeyStore } from './token-key-store.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const CLOCK_TOLERANCE_SECONDS = 5;
+/** About 5 MB at most: tens of thousands of apps' current tokens. */
+const VERIFIED_TOKENS_KEPT = 20_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLES = new Set<string>(Object.values(Role));
 /** Headers that would let a token choose its own verification key (RFC 8725 §3.10). */
@@ -19,6 +22,8 @@ const KEY_CARRYING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
  */
 @Injectable()
 export class TokenVerifier {
+  private readonly verified = new VerifiedTokenCache(VERIFIED_TOKENS_KEPT);
+
   constructor(
     private readonly keys: TokenKeyStore,
     private readonly clock: Clock,
@@ -26,6 +31,22 @@ export class TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<AccessTokenClaims> {
+    const key = VerifiedTokenCache.keyOf(token);
+    const known = this.verified.get(key);
+    if (known) {
+      // jose's rule for `exp`, applied again on every use of a token verified earlier.
+      if (known.expiresAt.getTime() <= this.clock.now().getTime() - CLOCK_TOLERANCE_SECONDS * 1000) {
+        this.verified.delete(key);
+        throw tokenExpired();
+      }
+      return known;
+    }
+    const claims = await this.verifySignatureAndClaims(token);
+    this.verified.set(key, claims);
+    return claims;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<AccessTokenClaims> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (header) => this.keyFor(header), {
@@ -38,9 +59,7 @@ export class TokenVerifier {
         requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
       }));
     } catch (error) {
-      if (error instanceof errors.JWTExpired) {
-        throw new DomainError('TOKEN_EXPIRED', 'The access token has expired; refresh the session.');
-      }
+      if (error instanceof errors.JWTExpired) throw tokenExpired();
       throw unauthenticated('The access token is not valid.');
     }
     return toClaims(payload);
@@ -55,6 +74,8 @@ export class TokenVerifier {
     return key;
   }
 }
+
+const tokenExpired = () => new DomainError('TOKEN_EXPIRED', 'The access token has expired; refresh the session.');
 
 function toClaims(payload: JWTPayload): AccessTokenClaims {
   const { sub, sid, jti, iat, exp, roles, gen } = payload;
