@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { serveAccountPage } from './account-page/account-page.static.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { Clock, SystemClock } from './common/clock.js';
@@ -70,6 +71,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     // content security policy would block; in production there is no page to load.
     const production = config.nodeEnv === 'production';
     app.use(helmet({ contentSecurityPolicy: production, crossOriginEmbedderPolicy: production }));
+    serveAccountPage(app, { production });
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');

@@ -1,8 +1,10 @@
 // Compiles the service once per test run for the tests that run it as a process of its own
 // (kill -9). tsc keeps decorator metadata, which Nest's injection needs; incremental, so a run
-// with nothing changed costs a few seconds.
+// with nothing changed costs a few seconds. Also builds the account page (web/) into dist/web,
+// which every test app serves at /account and the browser tests load.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export default function buildService() {
   const root = join(import.meta.dirname, '..', '..');
@@ -17,4 +19,49 @@ export default function buildService() {
     ],
     { cwd: root, stdio: 'inherit' },
   );
+  buildAccountPage(root);
+}
+
+/** The newest modification time under these files and folders. */
+function newest(paths) {
+  let latest = 0;
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      latest = Math.max(latest, newest(readdirSync(path).map((name) => join(path, name))));
+    } else {
+      latest = Math.max(latest, stat.mtimeMs);
+    }
+  }
+  return latest;
+}
+
+/**
+ * About a second, and skipped when nothing it is built from changed. The build goes to a folder
+ * of its own and then replaces dist/web in one rename, so that another test run or a running
+ * service never sees the page half written.
+ */
+function buildAccountPage(root) {
+  const target = join(root, 'dist', 'web');
+  const sources = [join(root, 'web'), join(root, 'client', 'src'), join(root, 'package-lock.json')];
+  const built = join(target, 'index.html');
+  if (existsSync(built) && statSync(built).mtimeMs > newest(sources)) return;
+
+  const staging = join(root, '.build', `web-${process.pid}`);
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build',
+      '--config', join(root, 'web', 'vite.config.ts'),
+      '--outDir', staging, '--emptyOutDir',
+    ],
+    // Jest sets NODE_ENV=test, which would bundle React's development build.
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  mkdirSync(dirname(target), { recursive: true });
+  const previous = `${target}.previous-${process.pid}`;
+  if (existsSync(target)) renameSync(target, previous);
+  renameSync(staging, target);
+  rmSync(previous, { recursive: true, force: true });
 }
