@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -361,9 +361,12 @@ async function main() {
     const versions = await versionsInUse(database.url);
     results.versions = versions;
     results.machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString(), quick };
-    writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(join(root, 'BENCHMARKS.md'), report(postgres, peer, embeddedResults, grown, guarded, unguarded, propagation, fan, ratios, signatures, rotations, versions));
-    log(`Wrote BENCHMARKS.md and bench/results.json in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    // A quick run is a smoke check: it must not replace the committed figures of a full one.
+    const output = quick ? join(root, '.build', 'bench-quick') : root;
+    mkdirSync(join(output, 'bench'), { recursive: true });
+    writeFileSync(join(output, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(output, 'BENCHMARKS.md'), report(postgres, peer, embeddedResults, grown, guarded, unguarded, propagation, fan, ratios, signatures, rotations, versions));
+    log(`Wrote ${join(output, 'BENCHMARKS.md')} and ${join(output, 'bench', 'results.json')} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await Promise.all([a.stop(), b.stop(), embedded.stop()]);
     await database.drop();
