@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
+import { ADDRESS_MEMORY_MS, ADDRESS_USE_TYPES, SessionActivityType } from '../src/modules/activity/domain/session-activity.js';
 import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from '../src/modules/session/data/session-rotation.sql.js';
 
 /** RS256 signatures per second with what the service signs with: jose and a KeyObject. */
@@ -27,9 +28,9 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
 
 /**
  * Refresh rotations per second done with raw `pg` and the service's own statements (the same
- * constants its repository sends): BEGIN, find and lock, write, COMMIT, on real sessions opened
+ * constants its repository sends): BEGIN, find and lock, write (with the activity entry), COMMIT, on real sessions opened
  * through the service, `refreshTokens.length` at a time, each with the token it last issued.
- * What the service adds on top (HTTP, JSON, signing, the activity log) is what it costs.
+ * What the service adds on top (HTTP, JSON, signing, alert rules) is what it costs.
  */
 export async function rotationCeiling(databaseUrl: string, refreshTokens: string[], durationMs: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: refreshTokens.length });
@@ -41,6 +42,7 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
         const client = await pool.connect();
         try {
           const successor = generateRefreshToken();
+          const now = new Date();
           await client.query('BEGIN');
           const { rows } = await client.query(LOCK_BY_TOKEN_SQL, [hashToken(refreshTokens[chain]!)]);
           const locked = rows[0];
@@ -51,10 +53,14 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
             locked.deviceId,
             hashToken(successor),
             locked.refreshGeneration + 1,
-            new Date(),
+            now,
             '127.0.0.1',
             'tessera-bench',
             randomBytes(96),
+            randomUUID(),
+            SessionActivityType.TOKEN_REFRESHED,
+            ADDRESS_USE_TYPES,
+            new Date(now.getTime() - ADDRESS_MEMORY_MS),
           ]);
           await client.query('COMMIT');
           refreshTokens[chain] = successor;

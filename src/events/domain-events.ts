@@ -1,3 +1,4 @@
+import type { AddressHistory } from '../modules/activity/domain/session-activity.js';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Device } from '../modules/device/domain/device.js';
 import type { SessionAlert } from '../modules/alert/domain/session-alert.js';
@@ -13,7 +14,13 @@ import type { ClientInfo, Session } from '../modules/session/domain/session.js';
  */
 export type DomainEvent = (
   | { readonly type: 'SESSION_CREATED'; readonly version: number; readonly session: Session; readonly device: Device }
-  | { readonly type: 'SESSION_REFRESHED'; readonly version: number; readonly session: Session }
+  | {
+      readonly type: 'SESSION_REFRESHED';
+      readonly version: number;
+      readonly session: Session;
+      /** The refresh's activity entry was written in its own transaction; this is what the log held before it. */
+      readonly recorded: AddressHistory;
+    }
   | { readonly type: 'SESSION_ENDED'; readonly version: number; readonly session: Session }
   | { readonly type: 'DEVICE_TRUSTED'; readonly version: number; readonly device: Device }
   | { readonly type: 'DEVICE_UNTRUSTED'; readonly version: number; readonly device: Device; readonly endedSessions: readonly Session[] }

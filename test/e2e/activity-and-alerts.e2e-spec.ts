@@ -40,7 +40,10 @@ describe('activity log and alerts', () => {
   it('records login, refresh and logout with the client’s IP and user agent', async () => {
     const user = await registerUser(app.graphql);
     const session = await loginFrom(user, '198.51.100.10');
+    // The log reads newest first by time (entries of one instant in the order they were written).
+    app.clock.advance(SECOND);
     const renewed = (await app.graphql.request(REFRESH_SESSION, { input: { refreshToken: session.tokens.refreshToken } }, undefined, from('198.51.100.10'))).data!.refreshSession;
+    app.clock.advance(SECOND);
     await app.graphql.request(LOGOUT, {}, renewed.tokens.accessToken, from('198.51.100.11'));
     const observer = await loginFrom(user, '198.51.100.10');
 
@@ -145,6 +148,34 @@ describe('activity log and alerts', () => {
     const back = await loginFrom(user, '192.0.2.1', device);
     const alerts = await alertsOf(back.tokens.accessToken);
     expect(alerts.map((alert) => alert.type)).toEqual(['NEW_IP_ADDRESS', 'NEW_IP_ADDRESS']);
+  });
+
+  it('raises NEW_IP_ADDRESS for a refresh from a new address, recorded with the rotation itself', async () => {
+    const user = await registerUser(app.graphql);
+    const login = await loginFrom(user, '192.0.2.10');
+    const refreshFrom = async (refreshToken: string, ip: string) => {
+      app.clock.advance(SECOND);
+      return (await app.graphql.request(REFRESH_SESSION, { input: { refreshToken } }, undefined, from(ip))).data!.refreshSession;
+    };
+    const atHome = await refreshFrom(login.tokens.refreshToken, '192.0.2.10');
+    expect(await alertsOf(atHome.tokens.accessToken)).toEqual([]);
+
+    const abroad = await refreshFrom(atHome.tokens.refreshToken, '203.0.113.77');
+    const alerts = await alertsOf(abroad.tokens.accessToken);
+    expect(alerts.map((alert) => alert.type)).toEqual(['NEW_IP_ADDRESS']);
+    const { edges } = await activityOf(abroad.tokens.accessToken, { filter: { sessionId: login.session.id } });
+    expect(edges.map((edge: { node: { type: string; ipAddress: string } }) => [edge.node.type, edge.node.ipAddress])).toEqual([
+      ['ALERT_RAISED', '203.0.113.77'],
+      ['TOKEN_REFRESHED', '203.0.113.77'],
+      ['TOKEN_REFRESHED', '192.0.2.10'],
+      ['SESSION_CREATED', '192.0.2.10'],
+    ]);
+
+    // The address is known now: its next refresh is no news.
+    await refreshFrom(abroad.tokens.refreshToken, '203.0.113.77');
+    app.clock.advance(11 * MINUTE); // past the folding window, so a second alert would show
+    const again = await refreshFrom((await refreshFrom(abroad.tokens.refreshToken, '203.0.113.77')).tokens.refreshToken, '203.0.113.77');
+    expect((await alertsOf(again.tokens.accessToken)).map((alert) => alert.type)).toEqual(['NEW_IP_ADDRESS']);
   });
 
   it('lets admins read any user’s activity and alerts, tells the user of an admin’s revocation, and forbids the rest', async () => {

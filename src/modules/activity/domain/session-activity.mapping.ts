@@ -21,16 +21,8 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
         },
       ];
     case 'SESSION_REFRESHED':
-      return [
-        {
-          userId: event.session.userId,
-          sessionId: event.session.id,
-          type: SessionActivityType.TOKEN_REFRESHED,
-          occurredAt: event.session.lastActivityAt,
-          ...where,
-          details: null,
-        },
-      ];
+      // Written by the refresh itself, in its transaction (SessionRotationRepository).
+      return [];
     case 'SESSION_ENDED': {
       const { session } = event;
       const type =

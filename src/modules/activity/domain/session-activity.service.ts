@@ -5,11 +5,10 @@ import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionActivityRepository, type ActivityPosition, type SessionActivityRow } from '../data/session-activity.repository.js';
-import { SessionActivityType, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
+import { ADDRESS_MEMORY_MS, ADDRESS_USE_TYPES, type AddressHistory, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
 import { activityFor } from './session-activity.mapping.js';
 
 export const MAX_PAGE_SIZE = 100;
-const LOGIN_TYPES = [SessionActivityType.SESSION_CREATED, SessionActivityType.TOKEN_REFRESHED];
 
 export interface ActivityPage {
   readonly entries: readonly { readonly cursor: string; readonly node: SessionActivity }[];
@@ -65,8 +64,8 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
    * For the NEW_IP_ADDRESS rule: what the log held up to the event's moment. Asked before the
    * event itself is recorded (SessionAlertMonitor's order), so it never counts as its own precedent.
    */
-  addressContext(userId: string, ipAddress: string, at: Date, windowMs: number) {
-    return this.activity.addressHistory(userId, ipAddress, new Date(at.getTime() - windowMs), at, LOGIN_TYPES);
+  addressContext(userId: string, ipAddress: string, at: Date): Promise<AddressHistory> {
+    return this.activity.addressHistory(userId, ipAddress, new Date(at.getTime() - ADDRESS_MEMORY_MS), at, ADDRESS_USE_TYPES);
   }
 
   async prune(): Promise<number> {

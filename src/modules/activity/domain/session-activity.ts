@@ -12,6 +12,18 @@ export enum SessionActivityType {
   ALERT_RAISED = 'ALERT_RAISED',
 }
 
+/** The entries that count as using the account from an address: logins and refreshes. */
+export const ADDRESS_USE_TYPES: readonly SessionActivityType[] = [SessionActivityType.SESSION_CREATED, SessionActivityType.TOKEN_REFRESHED];
+
+/** How long an address stays known to its user (the NEW_IP_ADDRESS rule asks within this window). */
+export const ADDRESS_MEMORY_MS = 30 * 24 * 60 * 60_000;
+
+/** What the log held about a user and an address just before a new entry. */
+export interface AddressHistory {
+  readonly hasEarlierActivity: boolean;
+  readonly ipSeenRecently: boolean;
+}
+
 export interface SessionActivity {
   readonly id: string;
   readonly userId: string;

@@ -3,11 +3,11 @@ import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js
 import { SessionActivityService } from '../../activity/domain/session-activity.service.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { SessionAlertService } from './session-alert.service.js';
-import { alertsFor, IP_NOVELTY_WINDOW_MS, type AlertContext } from './session-alert.rules.js';
+import { alertsFor, type AlertContext } from './session-alert.rules.js';
 
 /**
- * Watches every committed domain event: writes it to the activity log, then applies the alert
- * rules. One event after another, so that a rule asking "seen before?" finds every earlier event
+ * Watches every committed domain event: writes it to the activity log (a refresh has written
+ * its own entry in its transaction), then applies the alert rules. One event after another, so that a rule asking "seen before?" finds every earlier event
  * recorded; off the request path, so that neither slows or fails a user's request.
  */
 @Injectable()
@@ -34,6 +34,11 @@ export class SessionAlertMonitor implements OnModuleInit {
   }
 
   private async handle(event: DomainEvent): Promise<void> {
+    if (event.type === 'SESSION_REFRESHED') {
+      // The busiest event: recorded in the refresh's own transaction, which also asked the log.
+      for (const candidate of alertsFor(event, event.client?.ipAddress ? event.recorded : {})) await this.alerts.raise(candidate, event.client);
+      return;
+    }
     // Asked before this event is recorded, so that it does not count as its own precedent.
     const context = await this.contextFor(event);
     await this.activity.record(event);
@@ -46,9 +51,8 @@ export class SessionAlertMonitor implements OnModuleInit {
     if (event.type === 'DEVICE_REGISTERED') {
       return { hadOtherDevices: (await this.devices.listForUser(event.device.userId)).length > 1 };
     }
-    if ((event.type === 'SESSION_CREATED' || event.type === 'SESSION_REFRESHED') && event.client?.ipAddress) {
-      const at = event.type === 'SESSION_CREATED' ? event.session.createdAt : event.session.lastActivityAt;
-      return this.activity.addressContext(event.session.userId, event.client.ipAddress, at, IP_NOVELTY_WINDOW_MS);
+    if (event.type === 'SESSION_CREATED' && event.client?.ipAddress) {
+      return this.activity.addressContext(event.session.userId, event.client.ipAddress, event.session.createdAt);
     }
     return {};
   }

@@ -2,8 +2,6 @@ import type { DomainEvent } from '../../../events/domain-events.js';
 import { SessionEndReason } from '../../session/domain/session.js';
 import { AlertSeverity, SessionAlertType, type AlertCandidate } from './session-alert.js';
 
-/** A login or refresh from an address this user has not used in this long is news. */
-export const IP_NOVELTY_WINDOW_MS = 30 * 24 * 60 * 60_000;
 /** Repeats of one cause within this window are folded into the first alert. */
 export const ALERT_FOLD_WINDOW_MS = 10 * 60_000;
 
@@ -11,7 +9,7 @@ export const ALERT_FOLD_WINDOW_MS = 10 * 60_000;
 export interface AlertContext {
   /** For NEW_DEVICE: whether the user had any device before this one (a first login is not news). */
   readonly hadOtherDevices?: boolean;
-  /** For NEW_IP_ADDRESS: whether the user has activity from this IP within IP_NOVELTY_WINDOW_MS. */
+  /** For NEW_IP_ADDRESS: whether the user has activity from this IP within ADDRESS_MEMORY_MS (a login or refresh from an address unused that long is news). */
   readonly ipSeenRecently?: boolean;
   /** For NEW_IP_ADDRESS: whether the user has any earlier activity at all. */
   readonly hasEarlierActivity?: boolean;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { ADDRESS_USE_TYPES, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import { toDevice } from '../../device/data/device.repository.js';
 import { Role, type User } from '../../user/domain/user.js';
@@ -26,6 +27,9 @@ export interface Rotation {
   readonly now: Date;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  /** The activity entry the rotation appends, and how far back its address counts as known. */
+  readonly activityId: string;
+  readonly addressKnownSince: Date;
 }
 
 /**
@@ -33,8 +37,8 @@ export interface Rotation {
  * locks, one that writes. Every statement is a round trip to the database, and round trips
  * (not SQL work) are what a rotation costs, so the user lock, the token lookup, the session lock
  * and the device read share one statement, and the new token, the session, the device's
- * last-seen time and the user's event version share the other. It therefore reads and writes
- * the users' and devices' tables itself, the one place in the session module that does.
+ * last-seen time, the user's event version and the activity entry share the other. It therefore reads and writes
+ * the users', devices' and activity tables itself, the one place in the session module that does.
  */
 @Injectable()
 export class SessionRotationRepository {
@@ -66,7 +70,7 @@ export class SessionRotationRepository {
    * proves the client holds it, so n is committed; the unique (session, generation) key makes a
    * second successor impossible.
    */
-  async rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number }> {
+  async rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
     const rows = await tx.query(ROTATE_SQL, [
       r.session.id,
       r.session.userId,
@@ -77,8 +81,12 @@ export class SessionRotationRepository {
       r.ipAddress,
       r.userAgent,
       r.successorCiphertext,
+      r.activityId,
+      SessionActivityType.TOKEN_REFRESHED,
+      ADDRESS_USE_TYPES,
+      r.addressKnownSince,
     ]);
     const row = rows[0][0];
-    return { session: toSession(row), version: row.version };
+    return { session: toSession(row), version: row.version, recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
   }
 }

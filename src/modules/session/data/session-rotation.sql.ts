@@ -30,15 +30,20 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
 
 /**
  * Issues generation $5 (token hash $4) of session $1 at $6, records the client ($7 address,
- * $8 user agent), touches device $3 and reserves user $2's next event version. Data-modifying
- * CTEs run exactly once whether read or not.
+ * $8 user agent), touches device $3, reserves user $2's next event version, and appends
+ * activity entry $10 of type $11. Data-modifying CTEs run exactly once whether read or not, and
+ * no part of the statement sees another's writes, so the two EXISTS report what the log held
+ * before this entry: any entry of types $12, and one from address $7 since $13.
  */
 export const ROTATE_SQL = `WITH new_token AS (
      INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($4, $1, $5, $6)),
    device AS (
      UPDATE devices SET last_seen_at = $6 WHERE id = $3 AND last_seen_at < $6),
    version AS (
-     UPDATE users SET event_version = event_version + 1 WHERE id = $2 RETURNING event_version)
+     UPDATE users SET event_version = event_version + 1 WHERE id = $2 RETURNING event_version),
+   activity AS (
+     INSERT INTO session_activity (id, user_id, session_id, type, occurred_at, ip_address, user_agent, details)
+     VALUES ($10, $2, $1, $11, $6, $7, $8, NULL))
    UPDATE sessions SET
      refresh_generation = $5,
      refresh_committed_generation = $5 - 1,
@@ -48,4 +53,8 @@ export const ROTATE_SQL = `WITH new_token AS (
      ip_address = COALESCE($7, ip_address),
      user_agent = COALESCE($8, user_agent)
    WHERE id = $1
-   RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version"`;
+   RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version",
+     EXISTS (SELECT 1 FROM session_activity a
+              WHERE a.user_id = $2 AND a.occurred_at <= $6 AND a.type = ANY ($12)) AS "hasEarlierActivity",
+     EXISTS (SELECT 1 FROM session_activity a
+              WHERE a.user_id = $2 AND a.ip_address = $7 AND a.occurred_at >= $13 AND a.occurred_at <= $6 AND a.type = ANY ($12)) AS "ipSeenRecently"`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
@@ -7,6 +8,7 @@ import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRotationRepository } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
+import { ADDRESS_MEMORY_MS } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
 import type { ClientInfo, Session } from './session.js';
@@ -85,15 +87,17 @@ export class SessionRefreshService {
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
           const refreshToken = generateRefreshToken();
-          const { session: rotated, version } = await this.rotations.rotate(tx, {
+          const { session: rotated, version, recorded } = await this.rotations.rotate(tx, {
             session,
             newGeneration: generation,
             newTokenHash: hashToken(refreshToken),
             successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
             now,
             ...client,
+            activityId: randomUUID(),
+            addressKnownSince: new Date(now.getTime() - ADDRESS_MEMORY_MS),
           });
-          return { ok: true, session: rotated, user, device: { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) }, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, client }], rotated: true };
+          return { ok: true, session: rotated, user, device: { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) }, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, recorded, client }], rotated: true };
         }
       }
     });
