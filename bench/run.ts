@@ -460,6 +460,11 @@ activity-log entry.
 |---|---|---|---|---|
 ${Object.entries(peer).map(([key, t]) => row(`oidc-provider, ${key.replace('peer-', '')} chains`, t)).join('\n')}
 
+The rotation ceiling alone (the service's database transaction with raw \`pg\`: no HTTP, no
+JSON, no signature) is ${fmt(rotations.median / peer['peer-16']!.requestsPerSecond.median * 100)} % of the peer's 16-chain throughput on this machine: a
+refresh that commits to disk cannot match one that does not, so the ratio to the peer is bounded
+by that figure, whatever the service does above the database.
+
 | ratio (same run) | 16 chains | 64 chains |
 |---|---|---|
 | Tessera REST / peer | ${fmt(ratios.restVsPeer16! * 100)} % | ${fmt(ratios.restVsPeer64! * 100)} % |
@@ -476,8 +481,10 @@ ${Object.values(grown).map((g) => `| ${fmt(g.sessions)} | ${fmt(g.seedSeconds, 1
 
 ## Guarded query
 
-\`me\` also reads the user from the database, which the unguarded query does not; the gap is the
-guard (RS256 verification, session check from the cache) plus that read.
+\`me { id }\` passes the guard (bearer token, signature, or the verified-token cache for a token
+seen before, and the session check from the session-state cache) and one Nest resolver; the
+unguarded \`__typename\` is answered by graphql-js alone, without any resolver. The gap is the
+guard plus Nest's resolver pipeline (guards, interceptors, pipes, parameter decorators).
 
 | scenario (50 connections) | requests/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
@@ -508,8 +515,8 @@ Heap per idle subscription (the service's \`nodejs_heap_size_used_bytes\` before
 |---|---|---|
 | refresh through REST ≥ 1.0× the peer's refresh grant (16 chains) | ${fmt(ratios.restVsPeer16!, 2)}× | ${met(ratios.restVsPeer16! >= 1)} |
 | refresh through GraphQL ≥ 0.8× the peer (16 chains) | ${fmt(ratios.graphqlVsPeer16!, 2)}× | ${met(ratios.graphqlVsPeer16! >= 0.8)} |
-| refresh ≥ 50 % of min(signature, rotation ceiling) | REST 16 chains: ${fmt(ratios.refreshRestVsCeiling! * 100)} % | ${met(ratios.refreshRestVsCeiling! >= 0.5)} |
-| guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded! * 100)} % | ${met(ratios.guardedVsUnguarded! >= 0.85)} |
+| refresh ≥ 50 % of min(signature, rotation ceiling) | REST 16 chains: ${fmt(ratios.refreshRestVsCeiling! * 100, 1)} % | ${met(ratios.refreshRestVsCeiling! >= 0.5)} |
+| guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded! * 100, 1)} % | ${met(ratios.guardedVsUnguarded! >= 0.85)} |
 | revocation visible on the other instance, p99 < 100 ms | event ${fmt(propagation.event.p99, 1)} ms, refusal ${fmt(propagation.refusal.p99, 1)} ms | ${met(propagation.event.p99 < 100 && propagation.refusal.p99 < 100)} |
 | fan-out to ${fan.subscribers} subscribers, p99 < 250 ms; idle subscription < 50 KB of heap | ${fmt(fan.toLastSubscriber.p99, 1)} ms; ${fmt(fan.heapPerSubscriptionBytes / 1024, 1)} KiB | ${met(fan.toLastSubscriber.p99 < 250 && fan.heapPerSubscriptionBytes < 50 * 1024)}${fan.subscribers < 1000 ? ' (quick run: fewer subscribers)' : ''} |
 | ${fmt(GROWTH[1]!)} sessions: refresh p50 ≤ 1.2× the ${fmt(GROWTH[0]!)}-session figure | ${fmt(ratios.growthP50!, 2)}× | ${met(ratios.growthP50! <= 1.2)}${quick ? ' (quick run: fewer sessions)' : ''} |
