@@ -150,31 +150,55 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
 }
 
 /**
- * The service's used heap, as its /metrics reports it: the least of several samples, since the
- * bench cannot make the service collect garbage and a collection may fall between two samples.
+ * The service's used heap right after a full garbage collection, asked through the V8 inspector
+ * the bench started it with (--inspect): without the collection, garbage that happens to be
+ * waiting would be counted, in either direction.
  */
-async function heapUsedBytes(baseUrl: string): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    const text = await (await fetch(`${baseUrl}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('tessera_nodejs_heap_size_used_bytes '));
-    samples.push(Number(line?.split(' ')[1]));
-    await new Promise((resolve) => setTimeout(resolve, 250));
+async function heapUsedAfterGc(inspectorPort: number): Promise<number> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const socket = new WebSocket(target!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let nextId = 0;
+  const call = <T>(method: string) =>
+    new Promise<T>((resolve) => {
+      const id = ++nextId;
+      const onMessage = (data: WebSocket.RawData) => {
+        const message = JSON.parse(data.toString()) as { id?: number; result: T };
+        if (message.id !== id) return;
+        socket.off('message', onMessage);
+        resolve(message.result);
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id, method }));
+    });
+  await call('HeapProfiler.collectGarbage');
+  const { usedSize } = await call<{ usedSize: number }>('Runtime.getHeapUsage');
+  socket.close();
+  return usedSize;
+}
+
+/** Waits until every subscriber has received the same number of events and none arrives for a while. */
+async function quiet(received: readonly number[]): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += 200) {
+    const before = received.join(',');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (received.join(',') === before && received.every((count) => count === received[0])) return;
   }
-  return Math.min(...samples);
 }
 
 /**
  * SUBSCRIBERS graphql-ws subscriptions of one user (its current session) on one instance; each
- * round opens two more sessions and ends them with revokeAllSessions(exceptCurrent), and times
- * the request's start to the moment the last subscriber has both SESSION_REVOKED events.
+ * round opens two more sessions, waits until every subscriber has had their events (and the
+ * new-device alerts'), then ends them with revokeAllSessions(exceptCurrent), and times the
+ * request's start to the moment the last subscriber has both SESSION_REVOKED events.
  */
-async function fanOut(client: BenchClient) {
+async function fanOut(client: BenchClient, inspectorPort: number) {
   const email = `bench-${randomUUID()}@example.com`;
   await client.register(email, PASSWORD);
   const current = await client.login(email, PASSWORD, 'bench-fan-out');
-  const heapBefore = await heapUsedBytes(client.baseUrl);
+  const heapBefore = await heapUsedAfterGc(inspectorPort);
   const received = Array.from({ length: SUBSCRIBERS }, () => 0);
+  const all = Array.from({ length: SUBSCRIBERS }, () => 0);
   let waiters: (() => void)[] = [];
   const sockets = [];
   for (let i = 0; i < SUBSCRIBERS; i++) {
@@ -189,6 +213,7 @@ async function fanOut(client: BenchClient) {
       { query: 'subscription { sessionEvents { type sessionId version } }' },
       {
         next: ({ data }) => {
+          all[i]! += 1;
           if (data?.sessionEvents.type !== 'SESSION_REVOKED') return;
           received[i]! += 1;
           for (const wake of waiters) wake();
@@ -200,11 +225,12 @@ async function fanOut(client: BenchClient) {
     sockets.push(ws);
   }
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const heapAfter = await heapUsedBytes(client.baseUrl);
+  const heapAfter = await heapUsedAfterGc(inspectorPort);
   const latencies: number[] = [];
   for (let round = 0; round < FAN_OUTS; round++) {
     await client.login(email, PASSWORD, `bench-fan-out-${round}-a`);
     await client.login(email, PASSWORD, `bench-fan-out-${round}-b`);
+    await quiet(all);
     const target = (round + 1) * 2;
     const started = performance.now();
     const done = new Promise<void>((resolve) => {
@@ -309,7 +335,9 @@ async function main() {
   const database = await createDatabase();
   const key = randomBytes(32).toString('base64');
   const common = { DATA_ENCRYPTION_KEY: key, REFRESH_RATE_LIMIT: '10000000', LOG_LEVEL: 'error' };
-  const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort());
+  // A's inspector is used for one thing: a full collection before each heap reading.
+  const inspectorPort = await freePort();
+  const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [`--inspect=127.0.0.1:${inspectorPort}`]);
   const b = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort());
   const embeddedDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const embedded = new ServiceProcess(mainJs, { ...common, DATA_DIR: embeddedDir }, await freePort());
@@ -335,7 +363,7 @@ async function main() {
     await b.start();
     const propagation = await revocationPropagation(clientA, new BenchClient(b.baseUrl));
     await b.stop();
-    const fan = await fanOut(clientA);
+    const fan = await fanOut(clientA, inspectorPort);
     await a.stop();
 
     const peer = await peerScenarios([16, 64]);
@@ -503,11 +531,11 @@ asked for the revocation: the end is announced on the bus before the request tha
 
 ## Fan-out (${fan.subscribers} graphql-ws subscribers of one user, ${fan.rounds} rounds)
 
-| from \`revokeAllSessions(exceptCurrent)\` sent to the last subscriber's event | p50 ms | p99 ms |
+| from \`revokeAllSessions(exceptCurrent)\` sent to the last subscriber's event (each round starts once the subscribers have had every earlier event) | p50 ms | p99 ms |
 |---|---|---|
 | two sessions ended per round | ${fmt(fan.toLastSubscriber.p50, 1)} | ${fmt(fan.toLastSubscriber.p99, 1)} |
 
-Heap per idle subscription (the service's \`nodejs_heap_size_used_bytes\` before and after opening them, the least of 8 samples each, no forced GC): ${fmt(fan.heapPerSubscriptionBytes / 1024, 1)} KiB.
+Heap per idle subscription (the service's used heap before and after opening them, each read right after a full garbage collection through the V8 inspector): ${fmt(fan.heapPerSubscriptionBytes / 1024, 1)} KiB.
 
 ## Targets
 

@@ -26,6 +26,8 @@ export class ServiceProcess {
     private readonly mainJs: string,
     private readonly env: Record<string, string>,
     readonly port: number,
+    /** Flags for node itself, before the script (the bench's --inspect, say). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   get baseUrl(): string {
@@ -37,7 +39,7 @@ export class ServiceProcess {
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
-    this.child = spawn(process.execPath, [this.mainJs], {
+    this.child = spawn(process.execPath, [...this.nodeArgs, this.mainJs], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', PORT: String(this.port), LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
