@@ -5,6 +5,8 @@ import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } fr
 @Check('sessions_ended_check', `(status = 'ACTIVE') = (ended_at IS NULL)`)
 @Index('sessions_user_active_idx', ['userId', 'lastActivityAt'], { where: `status = 'ACTIVE'` })
 @Index('sessions_device_idx', ['deviceId'])
+@Index('sessions_active_idle_idx', ['lastActivityAt'], { where: `status = 'ACTIVE'` })
+@Index('sessions_active_expiry_idx', ['expiresAt'], { where: `status = 'ACTIVE'` })
 export class SessionEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
