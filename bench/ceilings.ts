@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
-import { ADDRESS_MEMORY_MS, ADDRESS_USE_TYPES, SessionActivityType } from '../src/modules/activity/domain/session-activity.js';
+import { addressKnownSince, ADDRESS_USE_TYPES, SessionActivityType } from '../src/modules/activity/domain/session-activity.js';
 import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from '../src/modules/session/data/session-rotation.sql.js';
 
 /** RS256 signatures per second with what the service signs with: jose and a KeyObject. */
@@ -60,7 +60,7 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
             randomUUID(),
             SessionActivityType.TOKEN_REFRESHED,
             ADDRESS_USE_TYPES,
-            new Date(now.getTime() - ADDRESS_MEMORY_MS),
+            addressKnownSince(now),
           ]);
           await client.query('COMMIT');
           refreshTokens[chain] = successor;

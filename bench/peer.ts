@@ -14,7 +14,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
-export const PEER_CLIENT_ID = 'bench-app';
+const PEER_CLIENT_ID = 'bench-app';
 const API = 'https://api.tessera.example';
 
 async function startPeer(port: number): Promise<void> {

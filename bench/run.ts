@@ -137,10 +137,13 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
       const response = await fetch(`${a.baseUrl}/api/auth/session/active`, { headers: { authorization: `Bearer ${phone.tokens.accessToken}` } });
       await response.arrayBuffer();
       if (response.status === 401) break;
+      if (performance.now() - answeredAt > 5_000) throw new Error('A still accepts a token revoked on B 5 s ago');
     }
     refusalMs.push(performance.now() - answeredAt);
     while (!arrivals.has(phone.session.id) && performance.now() - answeredAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 1));
-    eventMs.push((arrivals.get(phone.session.id) ?? Number.NaN) - answeredAt);
+    const arrived = arrivals.get(phone.session.id);
+    if (arrived === undefined) throw new Error('the revocation event never reached the subscriber on A');
+    eventMs.push(arrived - answeredAt);
   }
   await ws.dispose();
   const result = { event: summarise(eventMs), refusal: summarise(refusalMs), revocations: REVOCATIONS };
@@ -244,7 +247,8 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
       check();
     });
     await postJson(`${client.baseUrl}/api/auth/session/revoke-all`, { exceptCurrent: true }, current.tokens.accessToken);
-    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 10_000))]);
+    if (timedOut) throw new Error(`fan-out round ${round}: not every subscriber had its events within 10 s`);
     latencies.push(performance.now() - started);
   }
   await Promise.all(sockets.map((ws) => ws.dispose()));

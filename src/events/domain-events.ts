@@ -18,6 +18,7 @@ export type DomainEvent = (
       readonly type: 'SESSION_REFRESHED';
       readonly version: number;
       readonly session: Session;
+      readonly device: Device;
       /** The refresh's activity entry was written in its own transaction; this is what the log held before it. */
       readonly recorded: AddressHistory;
     }

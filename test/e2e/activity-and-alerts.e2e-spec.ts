@@ -132,7 +132,7 @@ describe('activity log and alerts', () => {
     expect((await alertsOf(laptop.tokens.accessToken)).map((alert) => alert.id)).toContain(reuse[0]!.id);
   });
 
-  it('raises NEW_IP_ADDRESS for an address not used in the last 30 days, and folds repeats', async () => {
+  it('raises NEW_IP_ADDRESS once for an address not used in the last 30 days, and again once 30 days have passed', async () => {
     const user = await registerUser(app.graphql);
     const device = deviceInput();
     const first = await loginFrom(user, '192.0.2.1', device);

@@ -82,6 +82,7 @@ describe('when PostgreSQL is unreachable', () => {
     const after = await countRows();
     expect(Number(after.sessions)).toBe(Number(before.sessions));
     expect(Number(after.tokens)).toBe(Number(before.tokens) + 1);
-    expect(Number(after.activity)).toBeGreaterThanOrEqual(Number(before.activity));
+    // The refresh's activity entry commits with the rotation itself.
+    expect(Number(after.activity)).toBeGreaterThanOrEqual(Number(before.activity) + 1);
   });
 });

@@ -34,19 +34,13 @@ const inputLike = (fields: string[]) =>
 describe('fuzzing the public surface', () => {
   let app: TestApp;
   let session: LoginResult;
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown) => rejections.push(reason);
 
   beforeAll(async () => {
     // Generous limits: the fuzzer's failed logins must not turn into RATE_LIMITED for everything.
     app = await startTestApp({ LOGIN_MAX_FAILURES: '1000' });
     session = await login(app.graphql, await registerUser(app.graphql));
-    process.on('unhandledRejection', onRejection);
   });
-  afterAll(async () => {
-    process.off('unhandledRejection', onRejection);
-    await app.close();
-  });
+  afterAll(() => app.close());
 
   const operations: [string, string, string[], boolean][] = [
     ['register', REGISTER, ['email', 'password'], false],
@@ -102,8 +96,8 @@ describe('fuzzing the public surface', () => {
     );
   });
 
-  it('is still up, with no unhandled rejection', async () => {
-    expect(rejections).toEqual([]);
+  // An unhandled rejection in the service fails the test it happens in: Jest sees it, a handler on the test's `process` would not.
+  it('is still up afterwards, and a new login works', async () => {
     expect((await fetch(`${app.baseUrl}/health/ready`)).status).toBe(200);
     // The fuzzer may well have signed its own session out (revokeAllSessions); a new login must work.
     const fresh = await login(app.graphql, await registerUser(app.graphql));

@@ -4,7 +4,6 @@ import { ME, REVOKE_ALL, REVOKE_SESSION, TRUST_DEVICE, UNTRUST_DEVICE } from '..
 import { MINUTE } from '../helpers/manual-clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { EventListener } from '../helpers/ws-client.js';
-import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
 
 describe('real-time session events over graphql-ws', () => {
   let app: TestApp;
@@ -54,7 +53,7 @@ describe('real-time session events over graphql-ws', () => {
     await app.graphql.data(TRUST_DEVICE, { id: phone.session.device.id }, laptop.tokens.accessToken);
     await app.graphql.data(UNTRUST_DEVICE, { id: phone.session.device.id }, laptop.tokens.accessToken);
     await listener.until(() => !!listener.eventOf('DEVICE_UNTRUSTED'));
-    await app.tessera.app.get(SessionAlertMonitor).idle();
+    await app.settled();
 
     const changes = listener.events.filter((event) => event.type !== 'ALERT_RAISED');
     expect(changes.map((event) => event.type)).toEqual([

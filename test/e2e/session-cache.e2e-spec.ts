@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import WebSocket from 'ws';
 import { DataSource } from 'typeorm';
 import { login, registerUser } from '../factories/session.factory.js';
-import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
 import { ME, REVOKE_SESSION } from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -16,7 +15,7 @@ describe('the session check on the hot path', () => {
   it('serves 1,000 authenticated requests on one session with a handful of session reads', async () => {
     const user = await registerUser(app.graphql);
     const session = await login(app.graphql, user);
-    await app.tessera.app.get(SessionAlertMonitor).idle(); // the login's activity and alert checks are written by now
+    await app.settled(); // the login's activity and alert checks are written by now
     const logger = app.tessera.app.get(DataSource).logger;
     const queries = jest.spyOn(logger, 'logQuery');
     const started = Date.now();

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium package (.ci/run installs it); Playwright's own browser download cannot run here. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
  * Without the background-networking flags Chromium keeps dialling Google's hosts, which this
  * machine's closed network refuses; the rest keep a test run quiet and repeatable.
  */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

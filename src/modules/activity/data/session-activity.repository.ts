@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { NewSessionActivity, SessionActivity, SessionActivityFilter, SessionActivityType } from '../domain/session-activity.js';
+import type { AddressHistory, NewSessionActivity, SessionActivity, SessionActivityFilter, SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
   ip_address AS "ipAddress", user_agent AS "userAgent", details`;
@@ -14,6 +14,17 @@ export interface ActivityPosition {
 }
 
 export type SessionActivityRow = SessionActivity & { readonly seq: string };
+
+/**
+ * The NEW_IP_ADDRESS rule's two questions as select-list columns over the given parameters, so
+ * that a statement that also writes (the refresh's rotation) can ask them in the same round trip.
+ */
+export const addressHistoryColumns = (p: { userId: string; ipAddress: string; from: string; until: string; types: string }): string =>
+  `EXISTS (SELECT 1 FROM session_activity a
+            WHERE a.user_id = ${p.userId} AND a.occurred_at <= ${p.until} AND a.type = ANY (${p.types})) AS "hasEarlierActivity",
+   EXISTS (SELECT 1 FROM session_activity a
+            WHERE a.user_id = ${p.userId} AND a.ip_address = ${p.ipAddress} AND a.occurred_at >= ${p.from} AND a.occurred_at <= ${p.until}
+              AND a.type = ANY (${p.types})) AS "ipSeenRecently"`;
 
 @Injectable()
 export class SessionActivityRepository {
@@ -53,21 +64,16 @@ export class SessionActivityRepository {
     );
   }
 
-  /**
-   * In one round trip, since it runs for every refresh: whether the user was ever active (of
-   * `types`) until `until`, and whether from this address in [from, until].
-   */
+  /** Whether the user was ever active (of `types`) until `until`, and from this address in [from, until]. */
   async addressHistory(
     userId: string,
     ipAddress: string,
     from: Date,
     until: Date,
     types: readonly SessionActivityType[],
-  ): Promise<{ hasEarlierActivity: boolean; ipSeenRecently: boolean }> {
+  ): Promise<AddressHistory> {
     const rows = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM session_activity WHERE user_id = $1 AND occurred_at <= $4 AND type = ANY ($5)) AS "hasEarlierActivity",
-              EXISTS (SELECT 1 FROM session_activity
-                       WHERE user_id = $1 AND ip_address = $2 AND occurred_at >= $3 AND occurred_at <= $4 AND type = ANY ($5)) AS "ipSeenRecently"`,
+      `SELECT ${addressHistoryColumns({ userId: '$1', ipAddress: '$2', from: '$3', until: '$4', types: '$5' })}`,
       [userId, ipAddress, from, until, [...types]],
     );
     return rows[0];

@@ -5,7 +5,7 @@ import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionActivityRepository, type ActivityPosition, type SessionActivityRow } from '../data/session-activity.repository.js';
-import { ADDRESS_MEMORY_MS, ADDRESS_USE_TYPES, type AddressHistory, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
+import { addressKnownSince, ADDRESS_USE_TYPES, type AddressHistory, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
 import { activityFor } from './session-activity.mapping.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -65,7 +65,7 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
    * event itself is recorded (SessionAlertMonitor's order), so it never counts as its own precedent.
    */
   addressContext(userId: string, ipAddress: string, at: Date): Promise<AddressHistory> {
-    return this.activity.addressHistory(userId, ipAddress, new Date(at.getTime() - ADDRESS_MEMORY_MS), at, ADDRESS_USE_TYPES);
+    return this.activity.addressHistory(userId, ipAddress, addressKnownSince(at), at, ADDRESS_USE_TYPES);
   }
 
   async prune(): Promise<number> {

@@ -18,6 +18,9 @@ export const ADDRESS_USE_TYPES: readonly SessionActivityType[] = [SessionActivit
 /** How long an address stays known to its user (the NEW_IP_ADDRESS rule asks within this window). */
 export const ADDRESS_MEMORY_MS = 30 * 24 * 60 * 60_000;
 
+/** The earliest moment at which use of an address still makes it known at `at`. */
+export const addressKnownSince = (at: Date): Date => new Date(at.getTime() - ADDRESS_MEMORY_MS);
+
 /** What the log held about a user and an address just before a new entry. */
 export interface AddressHistory {
   readonly hasEarlierActivity: boolean;

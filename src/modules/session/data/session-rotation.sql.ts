@@ -1,3 +1,4 @@
+import { addressHistoryColumns } from '../../activity/data/session-activity.repository.js';
 import { deviceColumns } from '../../device/data/device.repository.js';
 import { SESSION_COLUMNS } from './session.repository.js';
 
@@ -54,7 +55,4 @@ export const ROTATE_SQL = `WITH new_token AS (
      user_agent = COALESCE($8, user_agent)
    WHERE id = $1
    RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version",
-     EXISTS (SELECT 1 FROM session_activity a
-              WHERE a.user_id = $2 AND a.occurred_at <= $6 AND a.type = ANY ($12)) AS "hasEarlierActivity",
-     EXISTS (SELECT 1 FROM session_activity a
-              WHERE a.user_id = $2 AND a.ip_address = $7 AND a.occurred_at >= $13 AND a.occurred_at <= $6 AND a.type = ANY ($12)) AS "ipSeenRecently"`;
+     ${addressHistoryColumns({ userId: '$2', ipAddress: '$7', from: '$13', until: '$6', types: '$12' })}`;

@@ -76,14 +76,6 @@ export class SessionRepository {
     return rows[0];
   }
 
-  async recordActivity(tx: EntityManager, sessionId: string, now: Date): Promise<Session> {
-    const rows = await tx.query(
-      `UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1 RETURNING ${SESSION_COLUMNS}`,
-      [sessionId, now],
-    );
-    return toSession(rows[0][0]);
-  }
-
   /**
    * Ends the session if it is still active: a conditional update, so of two concurrent enders
    * exactly one wins and the reason recorded is the first one's. Returns the ended session, or

@@ -40,7 +40,7 @@ export class SessionEventPublisher implements OnModuleInit {
       case 'SESSION_CREATED':
         return this.send(event.version, SessionEventType.SESSION_CREATED, event.session, event.device);
       case 'SESSION_REFRESHED':
-        return this.send(event.version, SessionEventType.SESSION_REFRESHED, event.session);
+        return this.send(event.version, SessionEventType.SESSION_REFRESHED, event.session, event.device);
       case 'SESSION_ENDED': {
         const type = event.session.status === SessionStatus.EXPIRED ? SessionEventType.SESSION_EXPIRED : SessionEventType.SESSION_REVOKED;
         return this.send(event.version, type, event.session);

@@ -6,7 +6,7 @@ import type { ClientInfo, Session } from './session.js';
 /** What a login or a refresh hands to the client. */
 export interface SessionGrant {
   readonly session: Session;
-  readonly device?: Device;
+  readonly device: Device;
   readonly user: User;
   readonly accessToken: string;
   readonly accessTokenExpiresAt: Date;

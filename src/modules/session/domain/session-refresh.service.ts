@@ -8,7 +8,7 @@ import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRotationRepository } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
-import { ADDRESS_MEMORY_MS } from '../../activity/domain/session-activity.js';
+import { addressKnownSince } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
 import type { ClientInfo, Session } from './session.js';
@@ -95,9 +95,11 @@ export class SessionRefreshService {
             now,
             ...client,
             activityId: randomUUID(),
-            addressKnownSince: new Date(now.getTime() - ADDRESS_MEMORY_MS),
+            addressKnownSince: addressKnownSince(now),
           });
-          return { ok: true, session: rotated, user, device: { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) }, refreshToken, generation, events: [{ type: 'SESSION_REFRESHED', version, session: rotated, recorded, client }], rotated: true };
+          const touched = { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) };
+          const events: DomainEvent[] = [{ type: 'SESSION_REFRESHED', version, session: rotated, device: touched, recorded, client }];
+          return { ok: true, session: rotated, user, device: touched, refreshToken, generation, events, rotated: true };
         }
       }
     });

@@ -57,12 +57,9 @@ export class SessionController {
     return { sessions: await this.withDevices(await this.sessions.listActive(actor), actor.sessionId) };
   }
 
-  private async payload(grant: SessionGrant) {
+  private payload(grant: SessionGrant) {
     const payload = toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
-    const session = grant.device
-      ? withDevice(payload.session, grant.device)
-      : (await this.withDevices([grant.session], grant.session.id))[0];
-    return { ...payload, session };
+    return { ...payload, session: withDevice(payload.session, grant.device) };
   }
 
   private async withDevices(sessions: Session[], currentSessionId: string) {

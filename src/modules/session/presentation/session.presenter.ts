@@ -34,7 +34,7 @@ export function toSessionPayload(grant: SessionGrant, idleTimeoutMs: number): Se
       refreshToken: grant.refreshToken,
       refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
     },
-    session: { ...toSessionType(grant.session, grant.session.id, idleTimeoutMs), preloadedDevice: grant.device && toDeviceObject(grant.device) },
+    session: { ...toSessionType(grant.session, grant.session.id, idleTimeoutMs), preloadedDevice: toDeviceObject(grant.device) },
     user: toUserType(grant.user),
   };
 }
