@@ -42,7 +42,7 @@ export class GraphQLTransport {
   }
 }
 
-export function toTesseraError(error: GraphQLErrorBody, response?: Response): TesseraError {
+function toTesseraError(error: GraphQLErrorBody, response?: Response): TesseraError {
   const extensions = error.extensions ?? {};
   const code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR';
   const message = typeof error.message === 'string' ? error.message : code;

@@ -21,8 +21,4 @@ export class Listeners<T extends unknown[]> {
       }
     }
   }
-
-  clear(): void {
-    this.callbacks.clear();
-  }
 }

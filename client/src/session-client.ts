@@ -13,7 +13,7 @@ import {
   TRUST_DEVICE,
   UNTRUST_DEVICE,
 } from './graphql-operations.js';
-import { SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
+import { isTesseraError, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
 import { TokenRefresher, type RefreshRetryPolicy, type SignedOutReason } from './token-refresher.js';
 import type { TokenStore } from './token-store.js';
 import type { Device, LoginInput, LoginResult, Session, SessionAlert, SessionPayload, User } from './types.js';
@@ -33,9 +33,6 @@ export interface SessionClientOptions {
   /** How often to look whether a proactive refresh is due; default 15 s, 0 turns it off. */
   readonly refreshCheckIntervalMs?: number;
 }
-
-/** Ends the current session locally once the service confirms it ended. */
-const LOGGED_OUT: SignedOutReason = 'LOGOUT';
 
 /**
  * The app's handle on its session: log in, restore after a restart, the contract's queries and
@@ -117,7 +114,7 @@ export class SessionClient {
     } catch (error) {
       if (!(error instanceof TesseraError)) throw error;
     } finally {
-      await this.refresher.signOut(LOGGED_OUT);
+      await this.refresher.signOut('LOGOUT');
     }
   }
 
@@ -172,19 +169,22 @@ export class SessionClient {
    * is renewed and the operation sent once more; an answer that the session has ended signs out.
    */
   async request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const send = async (token: string) => {
+      try {
+        return await this.transport.execute<T>(query, variables, token);
+      } catch (error) {
+        if (error instanceof TesseraError) await this.signOutIfEnded(error.code);
+        throw error;
+      }
+    };
     const token = await this.refresher.getAccessToken();
     try {
-      return await this.transport.execute<T>(query, variables, token);
+      return await send(token);
     } catch (error) {
-      if (!(error instanceof TesseraError)) throw error;
-      if (error.code === 'TOKEN_EXPIRED') {
-        this.refresher.invalidate(token);
-        const renewed = await this.refresher.getAccessToken();
-        return this.signOutIfEnded(() => this.transport.execute<T>(query, variables, renewed));
-      }
-      await this.signOutOnEndedSession(error);
-      throw error;
+      if (!isTesseraError(error, 'TOKEN_EXPIRED')) throw error;
     }
+    this.refresher.invalidate(token);
+    return send(await this.refresher.getAccessToken());
   }
 
   /**
@@ -204,13 +204,12 @@ export class SessionClient {
     const first = await send(token);
     const firstCode = await errorCodeOfResponse(first);
     if (firstCode !== 'TOKEN_EXPIRED') {
-      if (firstCode && SIGN_OUT_CODES.has(firstCode)) await this.refresher.signOut(firstCode);
+      await this.signOutIfEnded(firstCode);
       return first;
     }
     this.refresher.invalidate(token);
     const second = await send(await this.refresher.getAccessToken());
-    const secondCode = await errorCodeOfResponse(second);
-    if (secondCode && SIGN_OUT_CODES.has(secondCode)) await this.refresher.signOut(secondCode);
+    await this.signOutIfEnded(await errorCodeOfResponse(second));
     return second;
   }
 
@@ -223,17 +222,9 @@ export class SessionClient {
     this.refresher.dispose();
   }
 
-  private async signOutIfEnded<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof TesseraError) await this.signOutOnEndedSession(error);
-      throw error;
-    }
-  }
-
-  private async signOutOnEndedSession(error: TesseraError): Promise<void> {
-    if (SIGN_OUT_CODES.has(error.code)) await this.refresher.signOut(error.code);
+  /** Signs out when an answer's error code says the session has ended (SIGN_OUT_CODES). */
+  private async signOutIfEnded(code: string | undefined): Promise<void> {
+    if (code !== undefined && SIGN_OUT_CODES.has(code)) await this.refresher.signOut(code);
   }
 }
 

@@ -26,7 +26,6 @@ const CLOSE_SESSION_ENDED = 4403;
  * - `stopped`.
  */
 export type SessionSyncStatus = 'stopped' | 'connecting' | 'connected' | 'waiting-for-activity';
-type SyncState = SessionSyncStatus;
 
 /**
  * Keeps this device's view of the user's sessions live: one `sessionEvents` subscription over
@@ -48,7 +47,7 @@ export class SessionSync {
   private list: readonly Session[] = [];
   private lastVersion: number | undefined;
   private socket: Client | undefined;
-  private state: SyncState = 'stopped';
+  private state: SessionSyncStatus = 'stopped';
   private generation = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectAttempts = 0;

@@ -30,11 +30,6 @@ export class TesseraError extends Error {
     if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds;
     if (details.fields !== undefined) this.fields = details.fields;
   }
-
-  /** True when the stored session can no longer be used and the user must log in again. */
-  get endsSession(): boolean {
-    return SIGN_OUT_CODES.has(this.code);
-  }
 }
 
 export function isTesseraError(error: unknown, code?: string): error is TesseraError {

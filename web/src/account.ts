@@ -1,4 +1,4 @@
-import { SessionClient, SessionSync } from './sdk.js';
+import { SessionClient, SessionSync, sortSessions } from './sdk.js';
 import type { Device, DeviceInput, Session, SessionAlert, SessionEvent, TokenStore, User } from './sdk.js';
 import { describeError, isCode, signedOutNotice, type Notice } from './messages.js';
 import { SessionTabLock } from './tab-lock.js';
@@ -44,16 +44,14 @@ const LIVE_START_TIMEOUT_MS = 5_000;
 
 const NEWEST_FIRST = <T extends { createdAt: string }>(a: T, b: T) => b.createdAt.localeCompare(a.createdAt);
 
-function sortSessions(sessions: readonly Session[], currentSessionId: string | null): Session[] {
-  // This device first, then the most recently active.
-  return [...sessions]
-    .filter((session) => session.status === 'ACTIVE')
-    .sort((a, b) => {
-      const aCurrent = a.current || a.id === currentSessionId;
-      const bCurrent = b.current || b.id === currentSessionId;
-      if (aCurrent !== bCurrent) return aCurrent ? -1 : 1;
-      return b.lastActivityAt.localeCompare(a.lastActivityAt);
-    });
+/** Whether the session is this page's own: the service marks it, or the SDK knows its id. */
+export function isCurrent(session: Session, currentSessionId: string | null): boolean {
+  return session.current || session.id === currentSessionId;
+}
+
+/** This device first, then the SDK's order (most recently active first). */
+function thisDeviceFirst(sessions: readonly Session[], currentSessionId: string | null): Session[] {
+  return sortSessions(sessions).sort((a, b) => Number(isCurrent(b, currentSessionId)) - Number(isCurrent(a, currentSessionId)));
 }
 
 function upsert<T extends { id: string }>(items: readonly T[], item: T): T[] {
@@ -170,9 +168,9 @@ export class AccountController {
   signOutEverywhereElse(): Promise<void> {
     return this.#act('all-others', 'Signing out your other sessions', async () => {
       const count = await this.#client.revokeAllSessions({ exceptCurrent: true });
-      const current = this.#currentSessionId();
+      const current = this.#client.currentSessionId;
       this.#patch((state) => ({
-        sessions: state.sessions.filter((session) => session.current || session.id === current),
+        sessions: state.sessions.filter((session) => isCurrent(session, current)),
         notice: {
           tone: 'success',
           text:
@@ -252,7 +250,7 @@ export class AccountController {
     const early: SessionEvent[] = [];
     this.#syncSubscriptions = [
       sync.onChange((sessions) => {
-        if (this.#epoch === epoch) this.#patch(() => ({ sessions: sortSessions(sessions, this.#currentSessionId()) }));
+        if (this.#epoch === epoch) this.#patch(() => ({ sessions: thisDeviceFirst(sessions, this.#client.currentSessionId) }));
       }),
       sync.onEvent((event) => {
         if (this.#epoch !== epoch) return;
@@ -262,19 +260,22 @@ export class AccountController {
     ];
     const started = sync.start();
     const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), LIVE_START_TIMEOUT_MS));
-    if ((await Promise.race([started.then(() => true), timeout])) === false) started.catch(() => undefined);
-    const [sessions, devices, alerts] = await Promise.all([
-      this.#client.activeSessions(),
+    const live = await Promise.race([started.then(() => true), timeout]);
+    if (!live) started.catch(() => undefined);
+    // A started sync has loaded the session list; without it, the page fetches the list itself.
+    const [fetched, devices, alerts] = await Promise.all([
+      live ? undefined : this.#client.activeSessions(),
       this.#client.devices(),
       this.#client.alerts({ unacknowledgedOnly: true }),
     ]);
     if (this.#epoch !== epoch) return;
-    const currentSessionId = this.#currentSessionId();
+    const currentSessionId = this.#client.currentSessionId;
     this.#set({
       phase: 'signed-in',
       user,
       currentSessionId,
-      sessions: sortSessions(sessions, currentSessionId),
+      // SessionSync's own list is the live one; the fetched one only until the sync has loaded it.
+      sessions: thisDeviceFirst(fetched && sync.sessions.length === 0 ? fetched : sync.sessions, currentSessionId),
       devices,
       alerts: [...alerts].sort(NEWEST_FIRST),
       busy: new Set(),
@@ -285,8 +286,6 @@ export class AccountController {
       if (this.#state.phase === 'signed-in' && this.#state.live !== sync.connected) this.#patch(() => ({ live: sync.connected }));
     }, LIVE_CHECK_MS);
     for (const event of early) this.#applyEvent(event);
-    // SessionSync's own list is the live one from here on.
-    if (sync.sessions.length > 0) this.#patch(() => ({ sessions: sortSessions(sync.sessions, currentSessionId) }));
   }
 
   #applyEvent(event: SessionEvent): void {
@@ -295,7 +294,7 @@ export class AccountController {
     this.#lastVersion = event.version;
     if (gap) void this.#reloadDevicesAndAlerts();
 
-    const current = this.#currentSessionId();
+    const current = this.#client.currentSessionId;
     if ((event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED') && event.sessionId && event.sessionId === current) {
       // The SDK signs out on the socket's 4403 as well; whichever comes first wins, once.
       this.#signedOut(signedOutNotice(event.type));
@@ -333,11 +332,8 @@ export class AccountController {
     try {
       await run();
     } catch (error) {
+      // An answer that the session has ended: the SDK signed out before rethrowing, and the epoch moved.
       if (this.#epoch !== epoch) return;
-      if (isCode(error, 'SESSION_REVOKED', 'SESSION_EXPIRED', 'INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED')) {
-        this.#signedOut(describeError(error));
-        return;
-      }
       this.#patch(() => ({ notice: describeError(error, action) }));
       if (isCode(error, 'NOT_FOUND')) {
         void this.#sync?.refetch().catch(() => undefined);
@@ -354,19 +350,9 @@ export class AccountController {
     }
   }
 
-  /** The device this page signed in as, from the SDK or else from the session list. */
+  /** The device this page signed in as (the SDK knows it from the sign-in or the first refresh). */
   get currentDeviceId(): string | null {
-    if (this.#state.phase !== 'signed-in') return null;
-    const current = this.#currentSessionId();
-    return (
-      this.#client.currentDeviceId ??
-      this.#state.sessions.find((session) => session.current || session.id === current)?.device.id ??
-      null
-    );
-  }
-
-  #currentSessionId(): string | null {
-    return this.#client.currentSessionId ?? null;
+    return this.#client.currentDeviceId;
   }
 
   #signedOut(notice: Notice): void {

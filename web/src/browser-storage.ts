@@ -3,8 +3,8 @@ import type { DeviceInput, StoredSession, TokenStore } from './sdk.js';
 const DEVICE_ID_KEY = 'tessera.account.deviceId';
 const SESSION_KEY = 'tessera.account.session';
 
-/** localStorage or sessionStorage, or nothing when the browser refuses storage (some private modes). */
-function storageOrNull(kind: 'localStorage' | 'sessionStorage'): Storage | null {
+/** localStorage or sessionStorage, or null when the browser refuses storage (some private modes). */
+export function storageOrNull(kind: 'localStorage' | 'sessionStorage'): Storage | null {
   try {
     const storage = window[kind];
     const probe = `${SESSION_KEY}.probe`;
@@ -19,16 +19,14 @@ function storageOrNull(kind: 'localStorage' | 'sessionStorage'): Storage | null 
 /**
  * Where the refresh token lives between page loads: sessionStorage, i.e. this tab only and only
  * until it is closed (web/README-section.md explains the choice). When the browser refuses
- * storage the session lives in memory, and a reload asks for the password again.
- * The access token is never stored: the SDK keeps it in memory.
+ * storage, main.tsx keeps the session in the SDK's MemoryTokenStore instead, and a reload asks
+ * for the password again. The access token is never stored: the SDK keeps it in memory.
  */
 export class BrowserTokenStore implements TokenStore {
-  #memory: StoredSession | null = null;
-  readonly #storage = storageOrNull('sessionStorage');
+  constructor(private readonly storage: Storage) {}
 
   async read(): Promise<StoredSession | null> {
-    if (!this.#storage) return this.#memory;
-    const raw = this.#storage.getItem(SESSION_KEY);
+    const raw = this.storage.getItem(SESSION_KEY);
     if (!raw) return null;
     try {
       const parsed = JSON.parse(raw) as Partial<StoredSession>;
@@ -38,19 +36,16 @@ export class BrowserTokenStore implements TokenStore {
     } catch {
       // Unreadable: treated as no session.
     }
-    this.#storage.removeItem(SESSION_KEY);
+    this.storage.removeItem(SESSION_KEY);
     return null;
   }
 
   async write(session: StoredSession): Promise<void> {
-    const value = { refreshToken: session.refreshToken, sessionId: session.sessionId };
-    if (this.#storage) this.#storage.setItem(SESSION_KEY, JSON.stringify(value));
-    else this.#memory = value;
+    this.storage.setItem(SESSION_KEY, JSON.stringify({ refreshToken: session.refreshToken, sessionId: session.sessionId }));
   }
 
   async clear(): Promise<void> {
-    this.#storage?.removeItem(SESSION_KEY);
-    this.#memory = null;
+    this.storage.removeItem(SESSION_KEY);
   }
 }
 

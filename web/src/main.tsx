@@ -2,7 +2,8 @@ import { Component, StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AccountController } from './account.js';
 import { App } from './app.js';
-import { BrowserTokenStore, webDevice } from './browser-storage.js';
+import { BrowserTokenStore, storageOrNull, webDevice } from './browser-storage.js';
+import { MemoryTokenStore } from './sdk.js';
 import './styles.css';
 
 /** A bug in the page shows a sentence and a way out, never a blank page. */
@@ -29,9 +30,11 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { failed: boolean
   }
 }
 
+const tabStorage = storageOrNull('sessionStorage');
 const account = new AccountController({
   serviceUrl: window.location.origin,
-  store: new BrowserTokenStore(),
+  // Without storage (some private modes) the session lives in memory: a reload asks for the password again.
+  store: tabStorage ? new BrowserTokenStore(tabStorage) : new MemoryTokenStore(),
   device: () => webDevice(),
 });
 

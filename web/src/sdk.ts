@@ -1,6 +1,6 @@
 // The one place the page imports the SDK (client/, issue 8), bundled from source through the
 // '@tessera/client' alias in vite.config.ts and tsconfig.json.
-export { SessionClient, SessionSync, TesseraError } from '@tessera/client';
+export { MemoryTokenStore, SessionClient, SessionSync, sortSessions, TesseraError } from '@tessera/client';
 export type {
   Device,
   DeviceInput,

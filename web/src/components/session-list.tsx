@@ -1,4 +1,5 @@
 import type { Session } from '../sdk.js';
+import { isCurrent } from '../account.js';
 import { deviceName, deviceTypeLabel } from '../format.js';
 import { Fact, TimeFact } from './fact.js';
 
@@ -13,8 +14,7 @@ export interface SessionListProps {
 
 /** Every active session of the account, this one first and marked, each with a way to end it. */
 export function SessionList({ sessions, currentSessionId, busy, onRevoke, onSignOutEverywhereElse, onSignOut }: SessionListProps) {
-  const isCurrent = (session: Session) => session.current || session.id === currentSessionId;
-  const others = sessions.filter((session) => !isCurrent(session)).length;
+  const others = sessions.filter((session) => !isCurrent(session, currentSessionId)).length;
   return (
     <section aria-labelledby="sessions-title" className="panel">
       <div className="panel-heading">
@@ -32,7 +32,7 @@ export function SessionList({ sessions, currentSessionId, busy, onRevoke, onSign
       </div>
       <ul className="cards" aria-label="Active sessions">
         {sessions.map((session) => {
-          const current = isCurrent(session);
+          const current = isCurrent(session, currentSessionId);
           const name = deviceName(session.device);
           return (
             <li key={session.id} className={current ? 'card current' : 'card'} data-session-id={session.id} data-testid="session">
