@@ -1,7 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 
 const HEADER = `# Generated from the code-first GraphQL types by \`npm run schema:generate\`; do not edit.
-# A test fails when this file drifts from the running app or breaks ../shared/contract.graphql.
+# A test fails when this file drifts from the running app or breaks contract/contract.graphql.
 
 `;
 

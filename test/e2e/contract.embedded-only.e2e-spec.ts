@@ -7,7 +7,7 @@ import { renderSchema } from '../../src/graphql/render-schema.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const contractPath = join(root, '..', 'shared', 'contract.graphql');
+const contractPath = join(root, 'contract', 'contract.graphql');
 const schemaPath = join(root, 'schema.gql');
 
 /**
@@ -28,7 +28,7 @@ describe('the GraphQL contract', () => {
     expect(readFileSync(schemaPath, 'utf8')).toBe(served);
   });
 
-  it('breaks nothing in ../shared/contract.graphql beyond the allowlist', () => {
+  it('breaks nothing in contract/contract.graphql beyond the allowlist', () => {
     const contract = buildSchema(readFileSync(contractPath, 'utf8'));
     const ours = buildSchema(readFileSync(schemaPath, 'utf8'));
     const breaking = findBreakingChanges(contract, ours).map((change) => change.description);

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-/** Debian's chromium package (.ci/run installs it); Playwright's own browser download cannot run here. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * Debian's chromium package (npm test's preflight installs it, or names the command), or the binary
+ * CHROMIUM_PATH names; Playwright's own browser download cannot run here.
+ */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Without the background-networking flags Chromium keeps dialling Google's hosts, which this
