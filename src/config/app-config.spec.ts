@@ -89,4 +89,25 @@ describe('loadConfig', () => {
   it('takes the admin bootstrap only as a pair', () => {
     expect(configError({ ADMIN_EMAIL: 'root@example.com' })).toContain('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   });
+
+  it('refuses TRUST_PROXY=true, which would let a client pick its own address with X-Forwarded-For', () => {
+    expect(configError({ TRUST_PROXY: 'true' })).toContain('TRUST_PROXY=true would let any client choose its address');
+  });
+
+  it('takes TRUST_PROXY as a hop count or a list of proxy addresses and CIDRs', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1,loopback' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '192.168.0.0/16',
+      '::1',
+      'loopback',
+    ]);
+    expect(configError({ TRUST_PROXY: '10.0.0.0/33,proxy.local' })).toContain('TRUST_PROXY has 10.0.0.0/33, proxy.local');
+  });
+
+  it('bounds the socket caps and documents their defaults', () => {
+    expect(loadConfig({}).socketLimits).toEqual({ connectionsPerSession: 10, connectionsPerUser: 30, subscriptionsPerConnection: 10 });
+    expect(configError({ WS_MAX_CONNECTIONS_PER_SESSION: '0' })).toContain('WS_MAX_CONNECTIONS_PER_SESSION=0 is out of bounds');
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
 
 export type DatabaseConfig =
@@ -24,14 +25,27 @@ export interface AppConfig {
   /** 32 bytes. Absent only in embedded mode, where the database module generates one into DATA_DIR. */
   readonly dataEncryptionKey?: Buffer;
   readonly activityRetentionMs: number;
+  /** Failed logins per (account, client address) within the window before that pair is refused. */
   readonly loginMaxFailures: number;
   readonly loginFailureWindowMs: number;
+  /** Failed logins per account from all addresses within a day: the ceiling a distributed guesser meets. */
+  readonly loginAccountDailyMaxFailures: number;
   /** Refreshes per client IP and minute. */
   readonly refreshRateLimitPerMinute: number;
+  /** Registrations per client IP and hour (each costs an argon2id hash). */
+  readonly registrationRateLimitPerHour: number;
+  /** How long an instance trusts a session's cached state, and how often open sockets' sessions are re-checked. */
+  readonly sessionStateTtlMs: number;
+  readonly socketLimits: {
+    readonly connectionsPerSession: number;
+    readonly connectionsPerUser: number;
+    readonly subscriptionsPerConnection: number;
+  };
   readonly admin?: { readonly email: string; readonly password: string };
   readonly introspection?: { readonly clientId: string; readonly clientSecret: string };
   readonly corsOrigins: readonly string[];
-  readonly trustProxy?: boolean | number | string;
+  /** Express "trust proxy": a hop count, or the proxies' addresses and CIDRs; never `true`. */
+  readonly trustProxy?: number | readonly string[];
   readonly logLevel: string;
 }
 
@@ -121,7 +135,16 @@ export function loadConfig(env: Env): AppConfig {
   const activityRetentionMs = duration('ACTIVITY_RETENTION', '90d', '1d', '3650d');
   const loginMaxFailures = integer('LOGIN_MAX_FAILURES', 5, 1, 1000);
   const loginFailureWindowMs = duration('LOGIN_FAILURE_WINDOW', '15m', '1m', '24h');
+  const loginAccountDailyMaxFailures = integer('LOGIN_ACCOUNT_DAILY_MAX_FAILURES', 100, 1, 100_000);
   const refreshRateLimitPerMinute = integer('REFRESH_RATE_LIMIT', 600, 1, 10_000_000);
+  const registrationRateLimitPerHour = integer('REGISTRATION_RATE_LIMIT', 10, 1, 100_000);
+  const sessionStateTtlMs = duration('SESSION_STATE_TTL', '5s', '1s', '60s');
+  const socketLimits = {
+    connectionsPerSession: integer('WS_MAX_CONNECTIONS_PER_SESSION', 10, 1, 100),
+    connectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 30, 1, 1000),
+    subscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 100),
+  };
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
 
   const jwtIssuer = read('JWT_ISSUER');
   const jwtAudience = read('JWT_AUDIENCE');
@@ -183,19 +206,50 @@ export function loadConfig(env: Env): AppConfig {
     activityRetentionMs,
     loginMaxFailures,
     loginFailureWindowMs,
+    loginAccountDailyMaxFailures,
     refreshRateLimitPerMinute,
+    registrationRateLimitPerHour,
+    sessionStateTtlMs,
+    socketLimits,
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     introspection:
       introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,
     corsOrigins: (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    trustProxy: parseTrustProxy(read('TRUST_PROXY')),
+    trustProxy,
     logLevel,
   };
 }
 
-function parseTrustProxy(text: string | undefined): AppConfig['trustProxy'] {
-  if (text === undefined || text === 'false') return undefined;
-  if (text === 'true') return true;
-  if (/^\d+$/.test(text)) return Number(text);
-  return text;
+/** Names Express's proxy-addr knows for the private ranges. */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `true` would trust every X-Forwarded-For hop, letting any client pick the address that the
+ * activity log, the NEW_IP_ADDRESS rule and the per-address limits see: refused. A hop count
+ * trusts that many proxies in front of us; a list trusts exactly those proxies.
+ */
+function parseTrustProxy(text: string | undefined, problems: string[]): AppConfig['trustProxy'] {
+  if (text === undefined || text === 'false' || text === '0') return undefined;
+  const advice = 'give the number of proxies in front of the service (e.g. 1) or their addresses/CIDRs, comma-separated';
+  if (text === 'true') {
+    problems.push(`TRUST_PROXY=true would let any client choose its address with X-Forwarded-For; ${advice}`);
+    return undefined;
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 10) problems.push(`TRUST_PROXY=${text} is out of bounds; allowed 0–10 hops, or ${advice}`);
+    return hops;
+  }
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const invalid = entries.filter((entry) => !TRUST_PROXY_NAMES.includes(entry) && !isAddressOrCidr(entry));
+  if (invalid.length > 0) problems.push(`TRUST_PROXY has ${invalid.join(', ')}, which is not an address or CIDR; ${advice}`);
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }

@@ -29,7 +29,7 @@ describe('activity log and alerts', () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ TRUST_PROXY: 'true', ACCESS_TOKEN_TTL: '60m', ADMIN_EMAIL: 'security@example.com', ADMIN_PASSWORD: 'a long admin password' });
+    app = await startTestApp({ TRUST_PROXY: 'loopback', ACCESS_TOKEN_TTL: '60m', ADMIN_EMAIL: 'security@example.com', ADMIN_PASSWORD: 'a long admin password' });
     admin = { id: '', email: 'security@example.com', password: 'a long admin password' };
   });
   afterEach(async () => {
