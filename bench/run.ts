@@ -338,7 +338,15 @@ async function main() {
   const started = Date.now();
   const database = await createDatabase();
   const key = randomBytes(32).toString('base64');
-  const common = { DATA_ENCRYPTION_KEY: key, REFRESH_RATE_LIMIT: '10000000', LOG_LEVEL: 'error' };
+  // The load generator is one client address with many users and, in the fan-out, a thousand sockets of one session.
+  const common = {
+    DATA_ENCRYPTION_KEY: key,
+    REFRESH_RATE_LIMIT: '10000000',
+    REGISTRATION_RATE_LIMIT: '100000',
+    WS_MAX_CONNECTIONS_PER_SESSION: '10000',
+    WS_MAX_CONNECTIONS_PER_USER: '10000',
+    LOG_LEVEL: 'error',
+  };
   // A's inspector is used for one thing: a full collection before each heap reading.
   const inspectorPort = await freePort();
   const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [`--inspect=127.0.0.1:${inspectorPort}`]);

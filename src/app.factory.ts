@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedde
 import { MAX_BODY_SIZE } from './graphql/query-limits.js';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
 import { requestLogging } from './logging/request-context.js';
+import { trustProxyOf } from './modules/session/presentation/client-info.js';
 
 export interface TesseraApp {
   readonly app: NestExpressApplication;
@@ -75,7 +76,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');
-    if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+    app.set('trust proxy', trustProxyOf(config.trustProxy));
     if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: false });
     await app.init();
     limitWebSocketMessageSize(app);

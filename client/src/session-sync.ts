@@ -233,7 +233,7 @@ export class SessionSync {
   private scheduleReconnect(): void {
     if (this.state === 'stopped') return;
     const generation = this.generation;
-    void this.socket?.dispose();
+    void Promise.resolve(this.socket?.dispose()).catch(ignoreFailedConnection);
     const wait = Math.min(this.reconnectDelay.max, this.reconnectDelay.initial * 2 ** this.reconnectAttempts);
     this.reconnectAttempts += 1;
     this.reconnectTimer = setTimeout(() => {
@@ -254,7 +254,7 @@ export class SessionSync {
     this.socket = undefined;
     this.settleFirstConnection(pendingStartError);
     if (finalList !== this.list) this.setList(finalList);
-    await socket?.dispose();
+    await Promise.resolve(socket?.dispose()).catch(ignoreFailedConnection);
   }
 
   /** Listeners hear of a change, not of every event or refetch that confirmed what they had. */
@@ -271,6 +271,14 @@ export class SessionSync {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
   }
+}
+
+/**
+ * graphql-ws's dispose() waits for a connection under way and rejects with whatever stopped it
+ * (a token renewal that signed the user out, say): a socket that never opened has nothing to close.
+ */
+function ignoreFailedConnection(): void {
+  // nothing to close
 }
 
 function closeCode(error: unknown): number | undefined {

@@ -140,8 +140,8 @@ export function loadConfig(env: Env): AppConfig {
   const registrationRateLimitPerHour = integer('REGISTRATION_RATE_LIMIT', 10, 1, 100_000);
   const sessionStateTtlMs = duration('SESSION_STATE_TTL', '5s', '1s', '60s');
   const socketLimits = {
-    connectionsPerSession: integer('WS_MAX_CONNECTIONS_PER_SESSION', 10, 1, 100),
-    connectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 30, 1, 1000),
+    connectionsPerSession: integer('WS_MAX_CONNECTIONS_PER_SESSION', 10, 1, 10_000),
+    connectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 30, 1, 10_000),
     subscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 10, 1, 100),
   };
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);

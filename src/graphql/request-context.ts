@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
+import type { ClientInfo } from '../modules/session/domain/session.js';
 import type { AccessTokenClaims } from '../modules/token/domain/access-token.js';
 
 export interface AuthenticatedRequest extends Request {
@@ -11,6 +12,8 @@ export interface AuthenticatedRequest extends Request {
 /** A graphql-ws connection, authenticated in connection_init and bound to that session. */
 export interface SessionConnection {
   readonly claims: AccessTokenClaims;
+  /** The upgrade request's address and user agent, by the same TRUST_PROXY rules as HTTP. */
+  readonly client: ClientInfo;
   readonly socket: { readonly readyState: number; close(code: number, reason: string): void };
   /** Open sessionEvents subscriptions on this socket. */
   subscriptions: number;

@@ -31,7 +31,8 @@ describe('client SDK: every device in sync', () => {
   const signedOutOnce = (client: SessionClient) => new Promise<string>((resolve) => client.onSignedOut(resolve));
 
   beforeAll(async () => {
-    app = await startTestApp({ ACCESS_TOKEN_TTL: '15m', SESSION_IDLE_TIMEOUT: '30m' });
+    // Open sockets are re-checked every SESSION_STATE_TTL: 1 s, so an expired token's socket closes soon.
+    app = await startTestApp({ ACCESS_TOKEN_TTL: '15m', SESSION_IDLE_TIMEOUT: '30m', SESSION_STATE_TTL: '1s' });
   });
   beforeEach(async () => {
     user = await registerUser(app.graphql); // a user per test: no event of one test reaches another
@@ -119,6 +120,25 @@ describe('client SDK: every device in sync', () => {
     expect(phone.signedOut).toEqual([]);
   });
 
+  it('stays in sync across its access token’s expiry: the service closes the socket with 4401, the SDK renews and reconnects', async () => {
+    const network = new WebSocketControl();
+    const phone = await device('phone');
+    const sync = await syncing(phone, network.WebSocket);
+    app.clock.advance(1 * MINUTE);
+    await phone.client.me(); // the app is in use
+
+    app.clock.advance(15 * MINUTE); // the socket's token expires; the session does not
+    await eventually(() => network.closeCodes.includes(4401), 5_000, 'the service to close the expired socket with 4401');
+    const tablet = await device('tablet');
+
+    await eventually(() => sync.sessions.some((session) => session.id === tablet.client.currentSessionId), 3_000, 'the phone to see the tablet');
+    expect(phone.client.refresher.refreshes).toBe(1);
+    expect(sync.connected).toBe(true);
+    const watch = await device('watch');
+    await eventually(() => sync.sessions.some((session) => session.id === watch.client.currentSessionId));
+    expect(phone.signedOut).toEqual([]);
+  });
+
   it('does not renew the token of an idle app to reconnect: it waits until the app is used again', async () => {
     const network = new WebSocketControl();
     const phone = await device('phone');
@@ -153,15 +173,19 @@ describe('client SDK: every device in sync', () => {
     expect(events.find((event) => event.type === 'ALERT_RAISED')!.alert).toMatchObject({ type: 'NEW_DEVICE', severity: 'WARNING' });
   });
 
-  it('does not keep an idle device alive: its session idles out and the device is signed out', async () => {
+  it('does not keep an idle device alive: its socket closes when its token expires, its session idles out, and it is signed out when next used', async () => {
+    const network = new WebSocketControl();
     const phone = await device('phone');
-    const sync = await syncing(phone);
+    const sync = await syncing(phone, network.WebSocket);
     const signedOut = signedOutOnce(phone.client);
 
     app.clock.advance(31 * MINUTE);
     expect(await phone.client.refresher.refreshIfDue()).toBe(false);
+    await eventually(() => network.closeCodes.includes(4401), 5_000, 'the service to close the socket of the expired token');
     await app.tessera.app.get(SessionSweeper).sweep();
+    expect(phone.client.refresher.refreshes).toBe(0); // an idle app renews nothing to reconnect
 
+    await expect(phone.client.me()).rejects.toMatchObject({ code: 'SESSION_EXPIRED' }); // the user opens the app again
     expect(await signedOut).toBe('SESSION_EXPIRED');
     expect(await phone.store.read()).toBeNull();
     expect(phone.client.refresher.refreshes).toBe(0);

@@ -12,6 +12,8 @@ const prototypeOnMessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 
 export class WebSocketControl {
   readonly sockets = new Set<WebSocket>();
   readonly droppedMessages: string[] = [];
+  /** How each socket was closed, in order: the server's close code, or 1006 for a cut. */
+  readonly closeCodes: number[] = [];
   private dropsLeft = 0;
   private shouldDrop: (message: string) => boolean = () => false;
   /** Pass this to SessionSync as webSocketImpl. */
@@ -23,7 +25,10 @@ export class WebSocketControl {
       constructor(...args: ConstructorParameters<typeof WebSocket>) {
         super(...args);
         control.sockets.add(this);
-        this.once('close', () => control.sockets.delete(this));
+        this.once('close', (code: number) => {
+          control.sockets.delete(this);
+          control.closeCodes.push(code);
+        });
         // graphql-ws reads messages through the onmessage attribute; put a sieve in front of it.
         Object.defineProperty(this, 'onmessage', {
           get: () => prototypeOnMessage.get!.call(this) as MessageHandler,

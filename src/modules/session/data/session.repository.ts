@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Role } from '../../user/domain/user.js';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
 import type { SessionEntity } from './session.entity.js';
 
@@ -29,6 +30,8 @@ export interface SessionAuthState {
   readonly lastActivityAt: Date;
   readonly expiresAt: Date;
   readonly committedGeneration: number;
+  /** The user's roles as the database has them now: a demotion bites before the token expires. */
+  readonly roles: readonly Role[];
 }
 
 export interface NewSession {
@@ -201,13 +204,20 @@ export class SessionRepository {
   }
 
   async getAuthState(sessionId: string): Promise<SessionAuthState | undefined> {
-    const rows = await this.db.query(
-      `SELECT user_id AS "userId", status, last_activity_at AS "lastActivityAt", expires_at AS "expiresAt",
-              refresh_committed_generation AS "committedGeneration"
-         FROM sessions WHERE id = $1`,
-      [sessionId],
+    return (await this.getAuthStates([sessionId])).get(sessionId);
+  }
+
+  /** One read for many sessions: the socket registry re-checks every open socket this way. */
+  async getAuthStates(sessionIds: readonly string[]): Promise<Map<string, SessionAuthState>> {
+    if (sessionIds.length === 0) return new Map();
+    const rows: (SessionAuthState & { readonly id: string })[] = await this.db.query(
+      `SELECT s.id, s.user_id AS "userId", s.status, s.last_activity_at AS "lastActivityAt", s.expires_at AS "expiresAt",
+              s.refresh_committed_generation AS "committedGeneration", u.roles
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = ANY($1::uuid[])`,
+      [sessionIds],
     );
-    return rows[0];
+    return new Map(rows.map(({ id, ...state }) => [id, state]));
   }
 
   /**

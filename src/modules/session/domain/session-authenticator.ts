@@ -26,7 +26,12 @@ export class SessionAuthenticator {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async assertActive(claims: AccessTokenClaims): Promise<void> {
+  /**
+   * Throws unless the token's session is active; answers the claims with the user's roles as
+   * the database has them now (cached like the rest of the state), so a demotion bites before
+   * the token expires.
+   */
+  async assertActive(claims: AccessTokenClaims): Promise<AccessTokenClaims> {
     const now = this.clock.now();
     let state = this.cache.get(claims.sessionId) ?? (await this.load(claims.sessionId));
     // Another instance may have recorded activity the cached copy has not seen: ask the database
@@ -55,6 +60,26 @@ export class SessionAuthenticator {
         committedGeneration: Math.max(state.committedGeneration, claims.generation),
       });
     }
+    return sameRoles(claims.roles, state.roles) ? claims : { ...claims, roles: state.roles };
+  }
+
+  /**
+   * The states of many sessions, fresh cache entries first and the rest in one read; unlike a
+   * request, looking does not count as activity. Open sockets are re-checked this way.
+   */
+  async currentStates(sessionIds: readonly string[]): Promise<Map<string, SessionAuthState>> {
+    const states = new Map<string, SessionAuthState>();
+    const missing: string[] = [];
+    for (const sessionId of new Set(sessionIds)) {
+      const cached = this.cache.get(sessionId);
+      if (cached) states.set(sessionId, cached);
+      else missing.push(sessionId);
+    }
+    for (const [sessionId, state] of await this.sessions.getAuthStates(missing)) {
+      this.cache.remember(sessionId, state);
+      states.set(sessionId, this.cache.get(sessionId) ?? state);
+    }
+    return states;
   }
 
   private async load(sessionId: string): Promise<SessionAuthState | undefined> {
@@ -62,4 +87,8 @@ export class SessionAuthenticator {
     if (state) this.cache.remember(sessionId, state);
     return this.cache.get(sessionId) ?? state;
   }
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((role) => b.includes(role));
 }

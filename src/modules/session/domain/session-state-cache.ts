@@ -1,14 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { EventBus, SESSION_ENDED_CHANNEL, type SessionEndedMessage } from '../../../events/event-bus.js';
 import type { SessionAuthState } from '../data/session.repository.js';
 import { SessionStatus } from './session.js';
-
-/**
- * How long a session's state may be served from memory. Ends reach every instance through the
- * bus at once; this bounds the damage if such a message is lost (Redis down, say).
- */
-export const SESSION_STATE_TTL_MS = 5_000;
 
 interface Entry {
   state: SessionAuthState;
@@ -17,8 +12,12 @@ interface Entry {
 
 /**
  * The guard's view of sessions, kept in memory so that the common request costs no database
- * round trip (DESIGN.md decision 3). An ended session is final: once this instance has heard
- * of the end, a slower database read can never bring the session back to life here.
+ * round trip. An ended session is final: once this instance has heard of the end, a slower
+ * database read can never bring the session back to life here.
+ *
+ * Ends reach every instance through the bus at once; SESSION_STATE_TTL (5 s by default) bounds
+ * how long a state may be served from memory, and so the damage if such a message is lost
+ * (Redis down, say) or a change has no message (a role changed in the database).
  */
 @Injectable()
 export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
@@ -26,13 +25,20 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   private unsubscribe: (() => void) | undefined;
   private cleanup: NodeJS.Timeout | undefined;
 
-  constructor(private readonly bus: EventBus) {}
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly bus: EventBus,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ttlMs = config.sessionStateTtlMs;
+  }
 
   async onModuleInit(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
       this.markEnded(message.sessionId, message.status === 'EXPIRED' ? SessionStatus.EXPIRED : SessionStatus.REVOKED),
     );
-    this.cleanup = setInterval(() => this.dropStale(), SESSION_STATE_TTL_MS);
+    this.cleanup = setInterval(() => this.dropStale(), this.ttlMs);
     this.cleanup.unref();
   }
 
@@ -44,7 +50,7 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   get(sessionId: string): SessionAuthState | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) return undefined;
-    if (performance.now() - entry.storedAt > SESSION_STATE_TTL_MS) {
+    if (performance.now() - entry.storedAt > this.ttlMs) {
       this.entries.delete(sessionId);
       return undefined;
     }
@@ -71,7 +77,7 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
     } else {
       // Remembered without the rest of the state: a later read fills it, but cannot revive it.
       this.entries.set(sessionId, {
-        state: { userId: '', status, lastActivityAt: new Date(0), expiresAt: new Date(0), committedGeneration: 0 },
+        state: { userId: '', status, lastActivityAt: new Date(0), expiresAt: new Date(0), committedGeneration: 0, roles: [] },
         storedAt: performance.now(),
       });
     }
@@ -84,7 +90,7 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   private dropStale(): void {
     const now = performance.now();
     for (const [sessionId, entry] of this.entries) {
-      if (now - entry.storedAt > SESSION_STATE_TTL_MS) this.entries.delete(sessionId);
+      if (now - entry.storedAt > this.ttlMs) this.entries.delete(sessionId);
     }
   }
 }

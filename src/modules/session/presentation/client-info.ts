@@ -1,13 +1,35 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
+import proxyAddress from 'proxy-addr';
+import type { AppConfig } from '../../../config/app-config.js';
 import type { ClientInfo } from '../domain/session.js';
 
 const MAX_USER_AGENT_LENGTH = 512;
 
-/** `req.ip` honours X-Forwarded-For only as far as TRUST_PROXY allows (Express "trust proxy"). */
+export type TrustProxy = (address: string, hop: number) => boolean;
+
+/**
+ * Which X-Forwarded-For hops to believe, compiled once from TRUST_PROXY (as Express compiles its
+ * "trust proxy" setting) and given both to Express, for `req.ip`, and to the WebSocket upgrade,
+ * so that every transport records the same address for the same client.
+ */
+export function trustProxyOf(setting: AppConfig['trustProxy']): TrustProxy {
+  if (setting === undefined) return () => false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return proxyAddress.compile([...setting]);
+}
+
+/** `req.ip` honours X-Forwarded-For only as far as TRUST_PROXY allows. */
 export function clientInfoOf(request: Pick<Request, 'ip' | 'headers'>): ClientInfo {
-  const userAgent = request.headers?.['user-agent'];
-  return {
-    ipAddress: request.ip ?? null,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
-  };
+  return { ipAddress: request.ip ?? null, userAgent: userAgentOf(request.headers) };
+}
+
+/** The client behind a graphql-ws upgrade request, by the same rules as `req.ip`. */
+export function clientInfoOfUpgrade(request: IncomingMessage, trust: TrustProxy): ClientInfo {
+  return { ipAddress: request.socket.remoteAddress ? proxyAddress(request, trust) : null, userAgent: userAgentOf(request.headers) };
+}
+
+function userAgentOf(headers: IncomingMessage['headers'] | undefined): string | null {
+  const userAgent = headers?.['user-agent'];
+  return typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null;
 }

@@ -28,15 +28,14 @@ export class TokenGuard implements CanActivate {
     const connection =
       context.getType<string>() === 'graphql' ? GqlExecutionContext.create(context).getContext<GraphQLRequestContext>().connection : undefined;
     if (connection) {
-      // A subscription over a socket authenticated at connection_init: its session must still be active.
-      await this.sessions.assertActive(connection.claims);
+      // An operation over a socket authenticated at connection_init (its token's expiry is checked
+      // per operation by SessionWebSocket): its session must still be active.
+      request.auth = await this.sessions.assertActive(connection.claims);
       return true;
     }
     const token = bearerToken(request.headers.authorization);
     if (!token) throw unauthenticated('Send an access token as "Authorization: Bearer <token>".');
-    const claims = await this.verifier.verify(token);
-    await this.sessions.assertActive(claims);
-    request.auth = claims;
+    request.auth = await this.sessions.assertActive(await this.verifier.verify(token));
     return true;
   }
 }

@@ -8,7 +8,7 @@ import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM, type AccessTokenClaims } from './
 import { TokenKeyStore } from './token-key-store.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
-const CLOCK_TOLERANCE_SECONDS = 5;
+export const CLOCK_TOLERANCE_SECONDS = 5;
 /** About 5 MB at most: tens of thousands of apps' current tokens. */
 const VERIFIED_TOKENS_KEPT = 20_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
