@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { deviceInput, login, PASSWORD, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
 import { ACKNOWLEDGE, ACTIVITY, ALERTS, CREATE_SESSION, LOGOUT, ME, REFRESH_SESSION, REVOKE_SESSION } from '../helpers/operations.js';
-import { rest } from '../helpers/rest-client.js';
 import { MINUTE, SECOND } from '../helpers/manual-clock.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { EventListener } from '../helpers/ws-client.js';
@@ -81,7 +80,7 @@ describe('activity log and alerts', () => {
     expect(await app.graphql.errorCode(ACTIVITY, { first: 1_000 }, session.tokens.accessToken)).toBe('BAD_USER_INPUT');
   });
 
-  it('logs wrong passwords, refuses the sixth attempt with RATE_LIMITED even with the right password, and raises one BRUTE_FORCE alert', async () => {
+  it('logs wrong passwords, refuses the sixth attempt from that address with RATE_LIMITED even with the right password, and raises one BRUTE_FORCE alert', async () => {
     const user = await registerUser(app.graphql);
     const attempt = (password: string) =>
       app.graphql.request(CREATE_SESSION, { input: { email: user.email, password, device: deviceInput() } }, undefined, from('203.0.113.50'));
@@ -89,7 +88,12 @@ describe('activity log and alerts', () => {
     const refused = await attempt(user.password);
     expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     expect(refused.errors![0]!.extensions.retryAfterSeconds as number).toBeGreaterThan(0);
-    const overRest = await rest(app.baseUrl, 'POST', '/api/auth/session/create', { body: { email: user.email, password: user.password, device: deviceInput() } });
+    // Failures count per (account, address): the REST attempt comes from the same address.
+    const overRest = await fetch(`${app.baseUrl}/api/auth/session/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...from('203.0.113.50') },
+      body: JSON.stringify({ email: user.email, password: user.password, device: deviceInput() }),
+    });
     expect(overRest.status).toBe(429);
     expect(Number(overRest.headers.get('retry-after'))).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) await attempt('wrong password!!');

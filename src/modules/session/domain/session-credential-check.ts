@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '../../../events/domain-events.js';
-import { invalidCredentials, UserService } from '../../user/domain/user.service.js';
+import { invalidCredentials, UserService, type CredentialCheck } from '../../user/domain/user.service.js';
 import { normaliseEmail, type User } from '../../user/domain/user.js';
 import type { ClientInfo } from './session.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
@@ -19,16 +19,25 @@ export class SessionCredentialCheck {
     private readonly events: DomainEvents,
   ) {}
 
-  /** Counts failures per account and IP, and refuses a locked account before looking at the password. */
+  /**
+   * The limits' points are taken before the password is looked at, so simultaneous guesses cannot
+   * outrun the count: a locked account is refused whatever the password, and unchecked.
+   */
   async check(credentials: Credentials, client: ClientInfo): Promise<User> {
     const account = normaliseEmail(credentials.email);
-    await this.throttle.assertLoginAllowed(account, client.ipAddress);
-    const check = await this.users.checkCredentials(credentials.email, credentials.password);
+    const attempt = await this.throttle.beginLogin(account, client.ipAddress);
+    let check: CredentialCheck;
+    try {
+      check = await this.users.checkCredentials(credentials.email, credentials.password);
+    } catch (error) {
+      await attempt.abandoned();
+      throw error;
+    }
     if (check.valid) {
-      await this.throttle.recordSuccess(account);
+      await attempt.succeeded();
       return check.user;
     }
-    const failures = await this.throttle.recordFailure(account, client.ipAddress);
+    const failures = await attempt.failed();
     if (check.attemptedUserId) {
       const userId = check.attemptedUserId;
       this.events.publish({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });

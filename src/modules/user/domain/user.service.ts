@@ -4,7 +4,9 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DomainError } from '../../../common/domain-error.js';
 import { UserRepository } from '../data/user.repository.js';
 import { PasswordHasher } from './password-hasher.js';
-import { normaliseEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, type User } from './user.js';
+import { assertPasswordPolicy } from './password-policy.js';
+import { RegistrationThrottle } from './registration-throttle.js';
+import { normaliseEmail, Role, type User } from './user.js';
 
 export const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
 
@@ -19,21 +21,19 @@ export class UserService implements OnApplicationBootstrap {
   constructor(
     private readonly users: UserRepository,
     private readonly passwords: PasswordHasher,
+    private readonly registrations: RegistrationThrottle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register(email: string, password: string, roles: Role[] = [Role.USER]): Promise<User> {
-    assertPasswordPolicy(password);
-    const user = await this.users.insertIfEmailFree({
-      id: randomUUID(),
-      email: normaliseEmail(email),
-      passwordHash: await this.passwords.hash(password),
-      roles,
-    });
-    if (!user) {
-      throw new DomainError('BAD_USER_INPUT', 'This email is already registered.', { fields: ['email'] });
-    }
-    return user;
+  /**
+   * Self-service sign-up. The policy answers first, for free; only then does the attempt count
+   * against its address, since from there on it costs a hash and tells whether the email is taken.
+   */
+  async register(email: string, password: string, from: { readonly ipAddress: string | null }): Promise<User> {
+    const account = normaliseEmail(email);
+    assertPasswordPolicy(password, account);
+    await this.registrations.take(from.ipAddress);
+    return this.create(account, password, [Role.USER]);
   }
 
   /**
@@ -57,29 +57,33 @@ export class UserService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.admin;
     if (!admin) return;
-    const existing = await this.users.getWithPasswordByEmail(normaliseEmail(admin.email));
+    const account = normaliseEmail(admin.email);
+    const existing = await this.users.getWithPasswordByEmail(account);
     if (existing) {
       await this.users.grantRole(existing.user.id, Role.ADMIN);
       return;
     }
     try {
-      await this.register(admin.email, admin.password, [Role.USER, Role.ADMIN]);
+      assertPasswordPolicy(admin.password, account);
+    } catch (error) {
+      // The operator's password obeys everyone's rule; the start-up that refuses it names the variable.
+      throw new Error(`ADMIN_PASSWORD is refused: ${(error as Error).message}`);
+    }
+    try {
+      await this.create(account, admin.password, [Role.USER, Role.ADMIN]);
       this.logger.log('Created the administrator account from ADMIN_EMAIL');
     } catch (error) {
       // Another instance may have created it a moment ago; the grant below settles either way.
-      const raced = await this.users.getWithPasswordByEmail(normaliseEmail(admin.email));
+      const raced = await this.users.getWithPasswordByEmail(account);
       if (!raced) throw error;
       await this.users.grantRole(raced.user.id, Role.ADMIN);
     }
   }
-}
 
-export function assertPasswordPolicy(password: string): void {
-  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      `The password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`,
-      { fields: ['password'] },
-    );
+  /** `account` is already normalised; the unique constraint decides whether it is taken, not a prior read. */
+  private async create(account: string, password: string, roles: Role[]): Promise<User> {
+    const user = await this.users.insertIfEmailFree({ id: randomUUID(), email: account, passwordHash: await this.passwords.hash(password), roles });
+    if (!user) throw new DomainError('BAD_USER_INPUT', 'This email is already registered.', { fields: ['email'] });
+    return user;
   }
 }

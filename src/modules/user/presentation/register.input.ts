@@ -11,7 +11,7 @@ export class RegisterInput {
   @MaxLength(254)
   email: string;
 
-  /** Length rules live in the domain (UserService), so that the admin bootstrap obeys them too. */
+  /** The password rule lives in the domain (password-policy.ts), so that the admin bootstrap obeys it too. */
   @Field(() => String)
   @IsString()
   @MaxLength(1024)

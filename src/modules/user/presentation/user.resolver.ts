@@ -1,6 +1,8 @@
-import { Args, GraphQLISODateTime, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, GraphQLISODateTime, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { notFound } from '../../../common/domain-error.js';
 import { Public } from '../../../common/public.decorator.js';
+import type { GraphQLRequestContext } from '../../../graphql/request-context.js';
+import { clientInfoOf } from '../../session/presentation/client-info.js';
 import { CurrentActor } from '../../session/presentation/current-actor.decorator.js';
 import type { Actor } from '../../session/domain/session-grant.js';
 import { UserService } from '../domain/user.service.js';
@@ -20,8 +22,11 @@ export class UserResolver {
 
   @Public()
   @Mutation(() => UserType)
-  async register(@Args('input', { type: () => RegisterInput }) input: RegisterInput): Promise<UserType> {
-    return toUserType(await this.users.register(input.email, input.password));
+  async register(
+    @Args('input', { type: () => RegisterInput }) input: RegisterInput,
+    @Context() context: GraphQLRequestContext,
+  ): Promise<UserType> {
+    return toUserType(await this.users.register(input.email, input.password, clientInfoOf(context.req)));
   }
 
   /**
