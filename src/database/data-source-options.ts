@@ -9,6 +9,7 @@ import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-s
 import { UserEventVersion1764400000000 } from './migrations/1764400000000-user-event-version.js';
 import { ActivityAndAlerts1764500000000 } from './migrations/1764500000000-activity-and-alerts.js';
 import { SessionSweepIndexes1764600000000 } from './migrations/1764600000000-session-sweep-indexes.js';
+import { ReplaySuccessorIndex1764650000000 } from './migrations/1764650000000-replay-successor-index.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
 
@@ -22,7 +23,7 @@ export const ENTITIES = [
   SessionActivityEntity,
   SessionAlertEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000, ActivityAndAlerts1764500000000, SessionSweepIndexes1764600000000];
+export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000, ActivityAndAlerts1764500000000, SessionSweepIndexes1764600000000, ReplaySuccessorIndex1764650000000];
 
 export interface ConnectionTarget {
   readonly url: string;

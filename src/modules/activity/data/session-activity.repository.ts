@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { AddressHistory, NewSessionActivity, SessionActivity, SessionActivityFilter, SessionActivityType } from '../domain/session-activity.js';
+import { REPLAYED_DETAILS, type AddressHistory, type NewSessionActivity, type SessionActivity, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
   ip_address AS "ipAddress", user_agent AS "userAgent", details`;
@@ -18,13 +18,14 @@ export type SessionActivityRow = SessionActivity & { readonly seq: string };
 /**
  * The NEW_IP_ADDRESS rule's two questions as select-list columns over the given parameters, so
  * that a statement that also writes (the refresh's rotation) can ask them in the same round trip.
+ * A replay's entry does not make its address known (REPLAYED_DETAILS).
  */
 export const addressHistoryColumns = (p: { userId: string; ipAddress: string; from: string; until: string; types: string }): string =>
   `EXISTS (SELECT 1 FROM session_activity a
             WHERE a.user_id = ${p.userId} AND a.occurred_at <= ${p.until} AND a.type = ANY (${p.types})) AS "hasEarlierActivity",
    EXISTS (SELECT 1 FROM session_activity a
             WHERE a.user_id = ${p.userId} AND a.ip_address = ${p.ipAddress} AND a.occurred_at >= ${p.from} AND a.occurred_at <= ${p.until}
-              AND a.type = ANY (${p.types})) AS "ipSeenRecently"`;
+              AND a.type = ANY (${p.types}) AND NOT COALESCE(a.details @> '${JSON.stringify(REPLAYED_DETAILS)}', false)) AS "ipSeenRecently"`;
 
 @Injectable()
 export class SessionActivityRepository {

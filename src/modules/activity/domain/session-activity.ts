@@ -15,6 +15,13 @@ export enum SessionActivityType {
 /** The entries that count as using the account from an address: logins and refreshes. */
 export const ADDRESS_USE_TYPES: readonly SessionActivityType[] = [SessionActivityType.SESSION_CREATED, SessionActivityType.TOKEN_REFRESHED];
 
+/**
+ * The details of a TOKEN_REFRESHED entry for a refresh answered again with the successor it had
+ * already been given. The entry records where a token went, but does not make its address known:
+ * otherwise a thief replaying a stolen parent would spare their next rotation a NEW_IP_ADDRESS.
+ */
+export const REPLAYED_DETAILS = { replayed: true } as const;
+
 /** How long an address stays known to its user (the NEW_IP_ADDRESS rule asks within this window). */
 export const ADDRESS_MEMORY_MS = 30 * 24 * 60 * 60_000;
 

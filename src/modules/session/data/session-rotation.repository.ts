@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { ADDRESS_USE_TYPES, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import { toDevice } from '../../device/data/device.repository.js';
 import { Role, type User } from '../../user/domain/user.js';
 import type { Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
 import { toSession } from './session.repository.js';
-import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from './session-rotation.sql.js';
+import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL } from './session-rotation.sql.js';
 
 /** A presented refresh token's session, read under the user's and the session's row locks. */
 export interface LockedRotation {
@@ -32,6 +33,14 @@ export interface Rotation {
   readonly addressKnownSince: Date;
 }
 
+export interface Replay {
+  readonly session: Session;
+  readonly now: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly activityId: string;
+}
+
 /**
  * The refresh rotation, the service's busiest write, in two statements: one that finds and
  * locks, one that writes. Every statement is a round trip to the database, and round trips
@@ -39,9 +48,13 @@ export interface Rotation {
  * and the device read share one statement, and the new token, the session, the device's
  * last-seen time, the user's event version and the activity entry share the other. It therefore reads and writes
  * the users', devices' and activity tables itself, the one place in the session module that does.
+ * A replay, rarer, adds its activity entry as a statement of its own; the encrypted successor the
+ * rotation keeps for replays is deleted here too, once nothing can replay it.
  */
 @Injectable()
 export class SessionRotationRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
   /** Undefined for a token never issued (or whose session is gone). */
   async lockByToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
     const rows = await tx.query(LOCK_BY_TOKEN_SQL, [tokenHash]);
@@ -88,5 +101,25 @@ export class SessionRotationRepository {
     ]);
     const row = rows[0][0];
     return { session: toSession(row), version: row.version, recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
+  }
+
+  /** The replay's activity entry, in the transaction that decided the replay under the session's lock. */
+  async recordReplay(tx: EntityManager, r: Replay): Promise<void> {
+    await tx.query(RECORD_REPLAY_SQL, [
+      r.activityId,
+      r.session.userId,
+      r.session.id,
+      SessionActivityType.TOKEN_REFRESHED,
+      r.now,
+      r.ipAddress,
+      r.userAgent,
+      JSON.stringify(REPLAYED_DETAILS),
+    ]);
+  }
+
+  /** One batch of FORGET_SPENT_SUCCESSORS_SQL, in a transaction of its own; returns how many were deleted. */
+  async forgetSpentSuccessors(rotatedBy: Date, limit: number): Promise<number> {
+    const [, count] = await this.db.query(FORGET_SPENT_SUCCESSORS_SQL, [rotatedBy, limit]);
+    return count;
   }
 }

@@ -3,7 +3,8 @@ import { deviceColumns } from '../../device/data/device.repository.js';
 import { SESSION_COLUMNS } from './session.repository.js';
 
 // The refresh rotation's two statements, apart from their repository so that the bench's
-// rotation ceiling sends exactly what the service sends.
+// rotation ceiling sends exactly what the service sends; and the two that record a replay and
+// delete the stored successor once it is spent.
 
 const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_committed_generation AS "refreshCommittedGeneration",
   refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext"`;
@@ -56,3 +57,27 @@ export const ROTATE_SQL = `WITH new_token AS (
    WHERE id = $1
    RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version",
      ${addressHistoryColumns({ userId: '$2', ipAddress: '$7', from: '$13', until: '$6', types: '$12' })}`;
+
+/**
+ * Appends activity entry $1 of type $4 for user $2's session $3 at $5 ($6 address, $7 user agent)
+ * with details $8: a refresh answered again with the successor it already had. Sent by the
+ * transaction that holds the session's lock and decided the replay, so that no token goes out
+ * unrecorded and none is recorded that did not.
+ */
+export const RECORD_REPLAY_SQL = `INSERT INTO session_activity (id, user_id, session_id, type, occurred_at, ip_address, user_agent, details)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+
+/**
+ * Deletes up to $2 encrypted successors that nothing can replay any more: committed (an access
+ * token minted with them was used) and rotated at or before $1 (replayGraceCutoff). Ended
+ * sessions have none left. SKIP LOCKED leaves a session someone holds right now to the next pass
+ * instead of waiting for it, and no user is locked, so this cannot join a deadlock with the
+ * user-then-session order of every other change.
+ */
+export const FORGET_SPENT_SUCCESSORS_SQL = `UPDATE sessions SET refresh_successor_ciphertext = NULL
+   WHERE id IN (
+     SELECT id FROM sessions
+      WHERE refresh_successor_ciphertext IS NOT NULL AND refresh_rotated_at <= $1
+        AND refresh_committed_generation >= refresh_generation
+      LIMIT $2
+        FOR NO KEY UPDATE SKIP LOCKED)`;

@@ -7,6 +7,7 @@ import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } fr
 @Index('sessions_device_idx', ['deviceId'])
 @Index('sessions_active_idle_idx', ['lastActivityAt'], { where: `status = 'ACTIVE'` })
 @Index('sessions_active_expiry_idx', ['expiresAt'], { where: `status = 'ACTIVE'` })
+@Index('sessions_replay_successor_idx', ['refreshRotatedAt'], { where: 'refresh_successor_ciphertext IS NOT NULL' })
 export class SessionEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -62,7 +63,10 @@ export class SessionEntity {
   @Column({ name: 'refresh_rotated_at', type: 'timestamptz', nullable: true })
   refreshRotatedAt: Date | null;
 
-  /** The current refresh token, encrypted, so that a replayed parent can be answered with it. */
+  /**
+   * The current refresh token, encrypted, so that a replayed parent can be answered with it; only
+   * while that can happen: deleted once committed and past the grace window (SessionSweeper).
+   */
   @Column({ name: 'refresh_successor_ciphertext', type: 'bytea', nullable: true })
   refreshSuccessorCiphertext: Buffer | null;
 }

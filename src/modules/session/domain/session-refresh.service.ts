@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
 import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
-import { SessionRotationRepository } from '../data/session-rotation.repository.js';
+import { SessionRotationRepository, type LockedRotation } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { addressKnownSince } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
@@ -16,7 +17,7 @@ import { SessionEndReason, SessionStatus } from './session.js';
 import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
 import type { SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
-import { decideRefresh } from './token-rotation.policy.js';
+import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
@@ -56,32 +57,24 @@ export class SessionRefreshService {
       const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
       if (!locked) return { ok: false, error: invalidRefreshToken(), events: [] };
       const now = this.clock.now();
-      const decision = decideRefresh(locked.rotation, locked.presentedGeneration, now, {
-        idleTimeoutMs: this.config.sessionIdleTimeoutMs,
-        reuseGraceMs: this.config.refreshReuseGraceMs,
-      });
+      const decision = this.decide(locked, now);
       if (decision.kind === 'invalid') return { ok: false, error: invalidRefreshToken(), events: [] };
       const { session, user, device } = locked;
 
       switch (decision.kind) {
         case 'ended':
           return { ok: false, error: sessionEnded(decision.status), events: [] };
-        case 'expire': {
-          const ended = await this.sessions.end(tx, session.id, SessionStatus.EXPIRED, decision.reason, now);
-          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client) };
-        }
-        case 'reuse': {
-          const reason = SessionEndReason.REFRESH_TOKEN_REUSED;
-          const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
-          const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client);
-          if (ended) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended, client });
-          return { ok: false, error: refreshTokenReused(), events };
-        }
+        case 'expire':
+          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.end(tx, session, decision.reason, now, client) };
+        case 'reuse':
+          return { ok: false, error: refreshTokenReused(), events: await this.end(tx, session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client) };
         case 'replay': {
           // Not a change: the client gets again what it was already given.
           const generation = locked.rotation.generation;
+          // Only another instance whose clock runs ahead can have deleted it while the policy here still replays.
           if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
           const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
+          await this.rotations.recordReplay(tx, { session, now, ...client, activityId: randomUUID() });
           return { ok: true, session, user, device, refreshToken: successor.toString('utf8'), generation, events: [], rotated: false };
         }
         case 'rotate': {
@@ -124,6 +117,53 @@ export class SessionRefreshService {
       refreshTokenExpiresAt: outcome.session.expiresAt,
       refreshOutcome: outcome.rotated ? 'rotated' : 'replayed',
     };
+  }
+
+  /**
+   * RFC 7009 revocation with a refresh token: its holder ends the session, except that a token
+   * refresh would call reuse has the consequences of reuse here too, since a logout would let
+   * whoever took a copy dispose of the evidence. False when the token is not one of ours.
+   */
+  async revoke(presentedToken: string, client: ClientInfo): Promise<boolean> {
+    if (!isWellFormedRefreshToken(presentedToken)) return false;
+    const events = await this.sessions.transaction(async (tx): Promise<DomainEvent[] | undefined> => {
+      const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
+      if (!locked) return undefined;
+      const now = this.clock.now();
+      const decision = this.decide(locked, now);
+      switch (decision.kind) {
+        case 'invalid':
+        case 'ended':
+          return [];
+        case 'expire':
+          // It had run out before anyone asked: recorded as what ended it, as refresh records it.
+          return this.end(tx, locked.session, decision.reason, now, client);
+        case 'reuse':
+          return this.end(tx, locked.session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client);
+        case 'rotate':
+        case 'replay':
+          // The current token, or a parent refresh would still answer: the app itself may hold either.
+          return this.end(tx, locked.session, SessionEndReason.LOGOUT, now, client);
+      }
+    });
+    if (!events) return false;
+    this.events.publishAll(events);
+    return true;
+  }
+
+  private decide(locked: LockedRotation, now: Date): RefreshDecision {
+    return decideRefresh(locked.rotation, locked.presentedGeneration, now, {
+      idleTimeoutMs: this.config.sessionIdleTimeoutMs,
+      reuseGraceMs: this.config.refreshReuseGraceMs,
+    });
+  }
+
+  /** Ends a session the caller holds locked (user, then session); the events to publish after the commit. */
+  private async end(tx: EntityManager, session: Session, reason: SessionEndReason, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
+    const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
+    const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client);
+    if (ended && reason === SessionEndReason.REFRESH_TOKEN_REUSED) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended, client });
+    return events;
   }
 }
 

@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error.js';
-import { hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
 import { TokenVerifier } from '../../token/domain/token-verifier.js';
-import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason, type ClientInfo } from './session.js';
+import { SessionRefreshService } from './session-refresh.service.js';
 import { SessionTerminator } from './session-terminator.js';
 
 /**
  * RFC 7009: whoever holds a token may revoke it. A refresh token or an access token ends the
- * session it belongs to (the session is the token family). A token we do not recognise is
- * answered like any other, so the endpoint tells nothing about which tokens exist.
+ * session it belongs to (the session is the token family); a rotated refresh token that refresh
+ * would call reuse ends it as reuse. A token we do not recognise is answered like any other, so
+ * the endpoint tells nothing about which tokens exist. The hint only orders the search (§2.1).
  */
 @Injectable()
 export class TokenRevocationService {
   constructor(
-    private readonly sessions: SessionRepository,
+    private readonly refresher: SessionRefreshService,
     private readonly terminator: SessionTerminator,
     private readonly verifier: TokenVerifier,
   ) {}
@@ -22,27 +22,22 @@ export class TokenRevocationService {
   async revoke(token: string, hint: string | undefined, client: ClientInfo): Promise<void> {
     const attempts = hint === 'access_token' ? [this.byAccessToken, this.byRefreshToken] : [this.byRefreshToken, this.byAccessToken];
     for (const attempt of attempts) {
-      const session = await attempt.call(this, token);
-      if (session) {
-        await this.terminator.endOne(session.userId, session.sessionId, SessionEndReason.LOGOUT, client);
-        return;
-      }
+      if (await attempt.call(this, token, client)) return;
     }
   }
 
-  private async byRefreshToken(token: string): Promise<{ userId: string; sessionId: string } | undefined> {
-    if (!isWellFormedRefreshToken(token)) return undefined;
-    return this.sessions.findRefreshToken(hashToken(token));
+  private byRefreshToken(token: string, client: ClientInfo): Promise<boolean> {
+    return this.refresher.revoke(token, client);
   }
 
   /** An expired access token has nothing left to revoke; a forged one is not ours. */
-  private async byAccessToken(token: string): Promise<{ userId: string; sessionId: string } | undefined> {
-    try {
-      const claims = await this.verifier.verify(token);
-      return { userId: claims.userId, sessionId: claims.sessionId };
-    } catch (error) {
+  private async byAccessToken(token: string, client: ClientInfo): Promise<boolean> {
+    const claims = await this.verifier.verify(token).catch((error: unknown) => {
       if (error instanceof DomainError && (error.code === 'UNAUTHENTICATED' || error.code === 'TOKEN_EXPIRED')) return undefined;
       throw error;
-    }
+    });
+    if (!claims) return false;
+    await this.terminator.endOne(claims.userId, claims.sessionId, SessionEndReason.LOGOUT, client);
+    return true;
   }
 }

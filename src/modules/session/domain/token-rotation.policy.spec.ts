@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SessionEndReason, SessionStatus } from './session.js';
-import { decideRefresh, type RefreshDecision, type RotationState } from './token-rotation.policy.js';
+import { decideRefresh, replayGraceCutoff, type RefreshDecision, type RotationState } from './token-rotation.policy.js';
 
 const MINUTE = 60_000;
 const now = new Date('2026-11-28T12:00:00Z');
@@ -74,6 +74,14 @@ const cases: [string, RotationState | undefined, number, RefreshDecision][] = [
 describe('decideRefresh', () => {
   it.each(cases)('%s', (_, state, presented, expected) => {
     expect(decideRefresh(state, presented, now, rules)).toEqual(expected);
+  });
+
+  it('calls the parent reuse from exactly the cutoff after which the sweeper deletes a committed successor', () => {
+    const cutoff = replayGraceCutoff(now, rules);
+    const rotatedAtCutoff = session({ committedGeneration: 3, rotatedAt: cutoff });
+    const rotatedJustAfter = session({ committedGeneration: 3, rotatedAt: new Date(cutoff.getTime() + 1) });
+    expect(decideRefresh(rotatedAtCutoff, 2, now, rules)).toEqual({ kind: 'reuse' });
+    expect(decideRefresh(rotatedJustAfter, 2, now, rules)).toEqual({ kind: 'replay' });
   });
 
   it('has no grace window when REFRESH_REUSE_GRACE is 0', () => {

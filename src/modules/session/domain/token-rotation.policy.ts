@@ -57,9 +57,18 @@ export function decideRefresh(
     // either side exposes the other.
     const successorUncommitted = state.committedGeneration < state.generation;
     // Two threads or tabs of one app racing with the same token.
-    const withinGrace = state.rotatedAt !== null && now.getTime() - state.rotatedAt.getTime() < rules.reuseGraceMs;
+    const withinGrace = state.rotatedAt !== null && state.rotatedAt.getTime() > replayGraceCutoff(now, rules).getTime();
     if (successorUncommitted || withinGrace) return { kind: 'replay' };
   }
 
   return { kind: 'reuse' };
+}
+
+/**
+ * A successor rotated at or before this moment and committed can no longer be replayed: its
+ * parent is reuse from then on. SessionSweeper deletes such successors' ciphertexts by this same
+ * cutoff, so that nothing the policy could still hand out goes missing (instances' clocks agreeing).
+ */
+export function replayGraceCutoff(now: Date, rules: Pick<RotationRules, 'reuseGraceMs'>): Date {
+  return new Date(now.getTime() - rules.reuseGraceMs);
 }

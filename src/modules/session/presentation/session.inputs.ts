@@ -26,9 +26,13 @@ export class CreateSessionInput {
 
 @InputType('RefreshSessionInput')
 export class RefreshSessionInput {
+  /**
+   * No length rule: a string that is not one of our refresh tokens, an access token sent by
+   * mistake included, is INVALID_REFRESH_TOKEN, told apart by its shape before any lookup. The
+   * body limit bounds it.
+   */
   @Field(() => String)
   @IsString()
-  @MaxLength(256)
   refreshToken: string;
 }
 
