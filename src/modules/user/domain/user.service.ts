@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DomainError } from '../../../common/domain-error.js';
-import { UserRepository } from '../data/user.repository.js';
+import { UserRepository, type UserWithPassword } from '../data/user.repository.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
 import { RegistrationThrottle } from './registration-throttle.js';
@@ -53,14 +53,18 @@ export class UserService implements OnApplicationBootstrap {
     return this.users.getById(id);
   }
 
-  /** ADMIN_EMAIL/ADMIN_PASSWORD: make sure that account exists and is an admin. */
+  /**
+   * ADMIN_EMAIL/ADMIN_PASSWORD: make sure that account exists and is an admin. An account that
+   * already has the address becomes ADMIN only when ADMIN_PASSWORD opens it: otherwise whoever
+   * registered the address first, a squatter say, would be made administrator by the next start.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.admin;
     if (!admin) return;
     const account = normaliseEmail(admin.email);
     const existing = await this.users.getWithPasswordByEmail(account);
     if (existing) {
-      await this.users.grantRole(existing.user.id, Role.ADMIN);
+      await this.promoteExisting(existing, admin.password);
       return;
     }
     try {
@@ -73,11 +77,21 @@ export class UserService implements OnApplicationBootstrap {
       await this.create(account, admin.password, [Role.USER, Role.ADMIN]);
       this.logger.log('Created the administrator account from ADMIN_EMAIL');
     } catch (error) {
-      // Another instance may have created it a moment ago; the grant below settles either way.
+      // Another instance may have created it a moment ago: the same check settles either way.
       const raced = await this.users.getWithPasswordByEmail(account);
       if (!raced) throw error;
-      await this.users.grantRole(raced.user.id, Role.ADMIN);
+      await this.promoteExisting(raced, admin.password);
     }
+  }
+
+  private async promoteExisting(existing: UserWithPassword, adminPassword: string): Promise<void> {
+    if (!(await this.passwords.verify(existing.passwordHash, adminPassword))) {
+      throw new Error(
+        'ADMIN_EMAIL names an account that already exists, and ADMIN_PASSWORD is not its password: it is not made an administrator. ' +
+          'Someone may have registered that address first; set ADMIN_PASSWORD to the account’s password, or choose another ADMIN_EMAIL.',
+      );
+    }
+    await this.users.grantRole(existing.user.id, Role.ADMIN);
   }
 
   /** `account` is already normalised; the unique constraint decides whether it is taken, not a prior read. */
