@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedde
 import { MAX_BODY_SIZE } from './graphql/query-limits.js';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
 import { requestLogging } from './logging/request-context.js';
+import { noStoreForTokenResponses } from './http/no-store.middleware.js';
 import { trustProxyOf } from './modules/session/presentation/client-info.js';
 
 export interface TesseraApp {
@@ -72,6 +73,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     // content security policy would block; in production there is no page to load.
     const production = config.nodeEnv === 'production';
     app.use(helmet({ contentSecurityPolicy: production, crossOriginEmbedderPolicy: production }));
+    app.use(noStoreForTokenResponses);
     serveAccountPage(app, { production });
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });

@@ -1,18 +1,18 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventBus } from '../../../events/event-bus.js';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { SigningKeyRepository } from '../data/signing-key.repository.js';
 import type { SigningKeyEntity } from '../data/signing-key.entity.js';
 import { SIGNING_ALGORITHM } from './access-token.js';
+import { MIN_MODULUS_BITS, openSigningKey, sealSigningKey, UntrustedSigningKey, type TrustedSigningKey } from './signing-key-seal.js';
 
 const generateRsaKeyPair = promisify(generateKeyPair);
-const MIN_MODULUS_BITS = 2048;
 /** A token signed with an unknown kid may come from a key another instance just created. */
 const RELOAD_ON_MISS_INTERVAL_MS = 5_000;
 /** Every instance re-reads the key set this often, so a rotation reaches it even without the bus. */
@@ -28,7 +28,9 @@ export interface ActiveSigningKey {
 /**
  * Owns the RS256 key set: the active signing key (decrypted in memory only) and the public
  * keys that verification may use. Keys live in the database, sealed with DATA_ENCRYPTION_KEY,
- * so every instance of a deployment signs and verifies with the same set.
+ * so every instance of a deployment signs and verifies with the same set. A row is used only
+ * once its seal opens (signing-key-seal.ts): write access to the database is not enough to
+ * add a key that tokens would be accepted with.
  */
 @Injectable()
 export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
@@ -41,6 +43,8 @@ export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
   private unsubscribe: (() => void) | undefined;
   private backgroundReload: Promise<void> | undefined;
   private stopped = false;
+  /** So that a bad row costs one error line, not one per re-read. */
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(
     private readonly keys: SigningKeyRepository,
@@ -106,15 +110,45 @@ export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
     return { keys: this.publishedKeys };
   }
 
+  /**
+   * Every row is opened each time, not only the active one: that costs about a millisecond per
+   * key, for a handful of keys, at start-up, every 30 seconds and at most every 5 seconds on an
+   * unknown kid. When no row can be trusted, start-up fails; a background re-read only logs, and
+   * the set checked earlier stays in use.
+   */
   async reload(): Promise<void> {
     this.lastReloadAt = Date.now();
     const retiredAfter = new Date(this.clock.now().getTime() - this.config.accessTokenTtlMs - 60_000);
     const rows = await this.keys.listUsable(retiredAfter);
-    const activeRow = rows.find((row) => row.retiredAt === null) ?? rows[0];
-    if (!activeRow) throw new Error('No signing key in the database');
-    this.verificationKeys = new Map(rows.map((row) => [row.kid, createPublicKey({ key: row.publicJwk as JWK & { kty: string }, format: 'jwk' })]));
-    this.publishedKeys = rows.map((row) => ({ ...(row.publicJwk as JWK), kid: row.kid, alg: SIGNING_ALGORITHM, use: 'sig' }));
-    this.active = { kid: activeRow.kid, privateKey: this.unseal(activeRow) };
+    if (rows.length === 0) throw new Error('No signing key in the database');
+    const trusted = await this.trustworthy(rows);
+    const active = trusted.find((key) => key.retiredAt === null) ?? trusted[0];
+    if (!active) {
+      throw new Error(
+        `No trustworthy signing key: every signing_keys row in use (${describeKids(rows)}) failed its check against ` +
+          `DATA_ENCRYPTION_KEY, for the reasons logged. Check that DATA_ENCRYPTION_KEY is this deployment's key; if it is, ` +
+          `those rows were altered outside Tessera: delete them and start again, and a new key is generated.`,
+      );
+    }
+    this.verificationKeys = new Map(trusted.map((key) => [key.kid, key.publicKey]));
+    this.publishedKeys = trusted.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: SIGNING_ALGORITHM, use: 'sig' }));
+    this.active = { kid: active.kid, privateKey: active.privateKey };
+  }
+
+  private async trustworthy(rows: SigningKeyEntity[]): Promise<TrustedSigningKey[]> {
+    const trusted: TrustedSigningKey[] = [];
+    for (const row of rows) {
+      try {
+        trusted.push(await openSigningKey(row, this.cipher));
+      } catch (error) {
+        if (!(error instanceof UntrustedSigningKey)) throw error;
+        const report = `${row.kid}\n${error.message}`;
+        if (this.refusalsLogged.has(report)) continue;
+        this.refusalsLogged.add(report);
+        this.logger.error(`Refused signing key ${printable(row.kid)}: ${error.message}. It signs nothing, verifies nothing and is not published.`);
+      }
+    }
+    return trusted;
   }
 
   private async ensureActiveKey(): Promise<void> {
@@ -144,23 +178,17 @@ export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-  private async seal(privateKey: KeyObject): Promise<SigningKeyEntity> {
-    const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
-    const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
-    const now = this.clock.now();
-    return {
-      kid,
-      algorithm: SIGNING_ALGORITHM,
-      publicJwk: { kty: publicJwk.kty, n: publicJwk.n, e: publicJwk.e },
-      privateKeyCiphertext: this.cipher.encrypt(privateKey.export({ format: 'der', type: 'pkcs8' }), `signing-key:${kid}`),
-      createdAt: now,
-      activatedAt: now,
-      retiredAt: null,
-    };
+  private seal(privateKey: KeyObject): Promise<SigningKeyEntity> {
+    return sealSigningKey(privateKey, this.cipher, this.clock.now());
   }
+}
 
-  private unseal(row: SigningKeyEntity): KeyObject {
-    const der = this.cipher.decrypt(row.privateKeyCiphertext, `signing-key:${row.kid}`);
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  }
+/** A kid read from the database is whatever someone wrote there; a log line gets a bounded one. */
+function printable(kid: string): string {
+  return kid.length <= 64 ? kid : `${kid.slice(0, 64)}…`;
+}
+
+function describeKids(rows: SigningKeyEntity[]): string {
+  const named = rows.slice(0, 5).map((row) => printable(row.kid));
+  return rows.length > named.length ? `${named.join(', ')} and ${rows.length - named.length} more` : named.join(', ');
 }
