@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { login, registerUser, type LoginResult } from '../factories/session.factory.js';
 import { CREATE_SESSION, REFRESH_SESSION, REGISTER, REVOKE_ALL, REVOKE_SESSION, SESSION, ACTIVITY, ACKNOWLEDGE, TRUST_DEVICE } from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { GraphQLSocket } from '../helpers/graphql-ws-socket.js';
 
 const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'SESSION_EXPIRED', 'INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED',
@@ -94,6 +95,32 @@ describe('fuzzing the public surface', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('over graphql-ws too: every answer carries a contract code, and the socket stays open', async () => {
+    // A session of its own: the HTTP fuzzing above may well have revoked the first one.
+    const own = await login(app.graphql, await registerUser(app.graphql));
+    const socket = new GraphQLSocket(app.graphql.url, own.tokens.accessToken);
+    await socket.connected;
+    // Not revokeAllSessions: the fuzzer would end the very session its socket is bound to.
+    const overSocket = operations.filter(([name]) => name !== 'revokeAllSessions');
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...overSocket), inputLike(['email', 'password', 'device', 'refreshToken', 'filter', 'first']), anyValue, async ([, query], input, id) => {
+          // Variables that are not an object break graphql-ws's protocol itself (closed with 4400), not our rules.
+          const asObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+          const variables = query === ACTIVITY ? (asObject ? input : { first: input }) : { input };
+          for (const [document, values] of [[query, variables], [REVOKE_SESSION, { id }], [SESSION, { id }]] as const) {
+            const result = await socket.request(document, values as Record<string, unknown>);
+            for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions?.code);
+          }
+        }),
+        { numRuns: 40 },
+      );
+      expect(socket.closeCode).toBeUndefined();
+    } finally {
+      await socket.dispose();
+    }
   });
 
   // An unhandled rejection in the service fails the test it happens in: Jest sees it, a handler on the test's `process` would not.

@@ -171,12 +171,16 @@ function clientError(error: DomainError): GraphQLError {
 }
 
 /**
- * The formatter HTTP uses, so a socket's errors carry the same extensions.code and message. An
- * error thrown by a subscription's stream reaches graphql-ws without a path, which is how the
- * formatter would otherwise recognise a resolver's error: unwrap it here.
+ * The formatter HTTP uses, so a socket's errors carry the same extensions.code and message. Two
+ * kinds need help first: an error thrown by a subscription's stream reaches graphql-ws without a
+ * path, which is how the formatter recognises a resolver's error, so it is unwrapped here; and
+ * graphql-js's own request errors (variables that do not coerce, an unknown operation name),
+ * which Apollo marks BAD_USER_INPUT over HTTP, arrive here with no code at all.
  */
 function formatSocketError(error: GraphQLError): GraphQLError {
-  const original = error.originalError instanceof DomainError ? error.originalError : error;
+  const requestError =
+    !error.path && error.extensions?.code === undefined && (!error.originalError || error.originalError instanceof GraphQLError);
+  const original = error.originalError instanceof DomainError ? error.originalError : requestError ? asBadUserInput(error) : error;
   const formatted = formatGraphQLError(error.toJSON(), original);
   return new GraphQLError(formatted.message, { nodes: error.nodes, path: error.path, extensions: formatted.extensions });
 }
