@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getIntrospectionQuery } from 'graphql';
+import { login, registerUser } from '../factories/session.factory.js';
+import { GraphQLSocket } from '../helpers/graphql-ws-socket.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('production mode', () => {
@@ -21,6 +23,20 @@ describe('production mode', () => {
     expect(introspection.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
     const page = await fetch(app.graphql.url, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toContain('Apollo');
+  });
+
+  it('refuses schema introspection over graphql-ws as well', async () => {
+    const { tokens } = await login(app.graphql, await registerUser(app.graphql));
+    const socket = new GraphQLSocket(app.graphql.url, tokens.accessToken);
+    try {
+      await socket.connected;
+      const introspection = await socket.request(getIntrospectionQuery());
+      expect(introspection.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+      expect(introspection.data).toBeUndefined();
+      expect((await socket.request('{ __type(name: "Session") { fields { name } } }')).errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    } finally {
+      await socket.dispose();
+    }
   });
 
   it('sends security headers, with a content security policy', async () => {
