@@ -18,7 +18,7 @@ export function storageOrNull(kind: 'localStorage' | 'sessionStorage'): Storage 
 
 /**
  * Where the refresh token lives between page loads: sessionStorage, i.e. this tab only and only
- * until it is closed (web/README-section.md explains the choice). When the browser refuses
+ * until it is closed (README.md, "The account page", explains the choice). When the browser refuses
  * storage, main.tsx keeps the session in the SDK's MemoryTokenStore instead, and a reload asks
  * for the password again. The access token is never stored: the SDK keeps it in memory.
  */
