@@ -17,14 +17,16 @@ import { createInputValidationPipe } from './graphql/input-validation.js';
 import { queryLimitProtections } from './graphql/query-limits.js';
 import type { GraphQLRequestContext } from './graphql/request-context.js';
 import { HealthModule } from './health/health.module.js';
-import { DeviceModule } from './modules/device/device.module.js';
-import { SessionModule } from './modules/session/session.module.js';
-import { SessionWebSocket } from './modules/session/presentation/session-websocket.js';
 import { EventsModule } from './events/events.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AlertModule } from './modules/alert/alert.module.js';
+import { DeviceModule } from './modules/device/device.module.js';
+import { DeviceTrustModule } from './modules/device/device-trust.module.js';
+import { GRAPHQL_WEBSOCKET_SETUP, RealtimeModule, type GraphQLWebSocketSetup } from './modules/realtime/realtime.module.js';
+import { SessionModule } from './modules/session/session.module.js';
 import { TokenModule } from './modules/token/token.module.js';
+import { TokenOAuthModule } from './modules/token/token-oauth.module.js';
 import { UserModule } from './modules/user/user.module.js';
 
 export interface AppModuleOptions {
@@ -56,9 +58,9 @@ export class AppModule {
         }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          imports: [SessionModule],
-          inject: [SessionWebSocket],
-          useFactory: (webSocket: SessionWebSocket): ApolloDriverConfig => ({
+          imports: [RealtimeModule],
+          inject: [GRAPHQL_WEBSOCKET_SETUP],
+          useFactory: (webSocket: GraphQLWebSocketSetup): ApolloDriverConfig => ({
           path: '/graphql',
           autoSchemaFile: true,
           sortSchema: true,
@@ -71,9 +73,9 @@ export class AppModule {
           allowBatchedHttpRequests: false,
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
-          subscriptions: { 'graphql-ws': webSocket.options() },
-          context: (http: { req?: GraphQLRequestContext['req']; extra?: Parameters<typeof SessionWebSocket.context>[0] }) =>
-            http.req ? { req: http.req } : SessionWebSocket.context(http.extra!),
+          subscriptions: { 'graphql-ws': webSocket.options },
+          context: (http: { req?: GraphQLRequestContext['req']; extra?: Parameters<GraphQLWebSocketSetup['context']>[0] }) =>
+            http.req ? { req: http.req } : webSocket.context(http.extra!),
           }),
         }),
         EventsModule,
@@ -85,6 +87,9 @@ export class AppModule {
         SessionModule,
         ActivityModule,
         AlertModule,
+        RealtimeModule,
+        DeviceTrustModule,
+        TokenOAuthModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createInputValidationPipe },

@@ -1,8 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
-import type { ClientInfo } from '../modules/session/domain/session.js';
-import type { AccessTokenClaims } from '../modules/token/domain/access-token.js';
+import type { ClientInfo } from '../kernel/client-info.js';
+import type { AccessTokenClaims } from '../kernel/access-token-claims.js';
 
 export interface AuthenticatedRequest extends Request {
   /** Set by TokenGuard once the token and its session have been checked. */

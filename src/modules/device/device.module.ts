@@ -6,6 +6,7 @@ import { DeviceLoader } from './presentation/device.loader.js';
 
 @Module({
   providers: [DeviceRepository, DeviceService, DeviceLoader, AppSecretRepository],
-  exports: [DeviceService, DeviceLoader],
+  // DeviceRepository also for DeviceTrustModule, this folder's second module.
+  exports: [DeviceService, DeviceLoader, DeviceRepository],
 })
 export class DeviceModule {}

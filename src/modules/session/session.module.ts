@@ -6,7 +6,6 @@ import { UserModule } from '../user/user.module.js';
 import { SessionEventVersionRepository } from './data/session-event-version.repository.js';
 import { SessionRepository } from './data/session.repository.js';
 import { SessionRotationRepository } from './data/session-rotation.repository.js';
-import { DeviceTrustService } from './domain/device-trust.service.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
 import { SessionService } from './domain/session.service.js';
@@ -16,17 +15,9 @@ import { SessionSweeper } from './domain/session-sweeper.js';
 import { SessionTerminator } from './domain/session-terminator.js';
 import { SessionStateCache } from './domain/session-state-cache.js';
 import { SessionLoginThrottle } from './domain/session-login-throttle.js';
-import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 import { SessionController } from './presentation/session.controller.js';
-import { OAuthController } from './presentation/oauth.controller.js';
-import { TokenRevocationService } from './domain/token-revocation.service.js';
-import { TokenIntrospectionService } from './domain/token-introspection.service.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
-import { SessionEventPublisher } from './domain/session-event-publisher.js';
-import { SessionEventsResolver } from './presentation/session-events.resolver.js';
-import { SessionSocketRegistry } from './presentation/session-socket-registry.js';
-import { SessionWebSocket } from './presentation/session-websocket.js';
 
 @Module({
   imports: [TokenModule, UserModule, DeviceModule],
@@ -38,23 +29,16 @@ import { SessionWebSocket } from './presentation/session-websocket.js';
     SessionStateCache,
     SessionLoginThrottle,
     SessionService,
-    TokenRevocationService,
-    TokenIntrospectionService,
     SessionLoginService,
     SessionCredentialCheck,
     SessionRefreshService,
     SessionAuthenticator,
     SessionSweeper,
-    DeviceTrustService,
     SessionResolver,
-    DeviceTrustResolver,
-    SessionEventPublisher,
-    SessionSocketRegistry,
-    SessionEventsResolver,
-    SessionWebSocket,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
-  controllers: [SessionController, OAuthController],
-  exports: [SessionService, SessionAuthenticator, SessionWebSocket, SessionSocketRegistry, SessionEventVersionRepository],
+  controllers: [SessionController],
+  // For the modules built on sessions: real-time, device trust, the OAuth endpoints, alerts.
+  exports: [SessionService, SessionAuthenticator, SessionTerminator, SessionRefreshService, SessionEventVersionRepository],
 })
 export class SessionModule {}

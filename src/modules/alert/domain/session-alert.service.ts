@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
 import { DomainEvents } from '../../../events/domain-events.js';
-import type { ClientInfo } from '../../session/domain/session.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
 import { SessionAlertRepository } from '../data/session-alert.repository.js';

@@ -44,6 +44,10 @@ const COLUMNS = deviceColumns();
 export class DeviceRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
   /**
    * Registers the device or refreshes what the app says about it, in one statement, so two
    * simultaneous first logins from one phone still make one device. `inserted` tells which.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Role } from '../../user/domain/user.js';
+import { Role } from '../../../kernel/role.js';
 import { mayManageDevice, sessionLifetimeFor } from './device.policy.js';
 
 const DAY = 24 * 60 * 60_000;

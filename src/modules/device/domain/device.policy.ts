@@ -5,7 +5,7 @@ export interface SessionLifetimes {
   readonly trustedDeviceRefreshTokenTtlMs: number;
 }
 
-import { Role } from '../../user/domain/user.js';
+import { Role } from '../../../kernel/role.js';
 
 /** A session opened on a device its owner trusts may last longer before a password is asked again. */
 export function sessionLifetimeFor(device: Pick<Device, 'trusted'>, lifetimes: SessionLifetimes): number {

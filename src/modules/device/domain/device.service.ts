@@ -48,10 +48,6 @@ export class DeviceService implements OnModuleInit {
     return this.devices.getById(id);
   }
 
-  setTrusted(tx: EntityManager, deviceId: string, trusted: boolean, now: Date): Promise<Device | undefined> {
-    return this.devices.setTrusted(tx, deviceId, trusted, now);
-  }
-
   getByIds(ids: readonly string[]): Promise<Device[]> {
     return this.devices.getByIds(ids);
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { Role } from '../../../kernel/role.js';
 import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import { toDevice } from '../../device/data/device.repository.js';
-import { Role, type User } from '../../user/domain/user.js';
+import type { User } from '../../user/domain/user.js';
 import type { Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
 import { toSession } from './session.repository.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Role } from '../../user/domain/user.js';
+import type { Role } from '../../../kernel/role.js';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
 import type { SessionEntity } from './session.entity.js';
 

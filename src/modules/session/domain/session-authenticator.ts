@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { unauthenticated } from '../../../common/domain-error.js';
-import type { AccessTokenClaims } from '../../token/domain/access-token.js';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { SessionRepository, type SessionAuthState } from '../data/session.repository.js';
 import { SessionStatus } from './session.js';
 import { sessionEnded } from './session.errors.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '../../../events/domain-events.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 import { invalidCredentials, UserService, type CredentialCheck } from '../../user/domain/user.service.js';
 import { normaliseEmail, type User } from '../../user/domain/user.js';
-import type { ClientInfo } from './session.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 
 export interface Credentials {

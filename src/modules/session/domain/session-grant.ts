@@ -1,7 +1,8 @@
+import type { ClientInfo } from '../../../kernel/client-info.js';
+import { Role } from '../../../kernel/role.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
-import { Role } from '../../user/domain/user.js';
-import type { ClientInfo, Session } from './session.js';
+import type { Session } from './session.js';
 
 /** What a login or a refresh hands to the client. */
 export interface SessionGrant {

@@ -12,7 +12,7 @@ import { SessionRepository } from '../data/session.repository.js';
 import { addressKnownSince } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
-import type { ClientInfo, Session } from './session.js';
+import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
 import type { SessionGrant } from './session-grant.js';
@@ -20,6 +20,7 @@ import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 type RefreshOutcome =

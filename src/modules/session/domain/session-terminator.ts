@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../common/clock.js';
 import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
-import type { ClientInfo, Session, SessionEndReason } from './session.js';
+import type { Session, SessionEndReason } from './session.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 
 /**
@@ -38,6 +39,11 @@ export class SessionTerminator {
     return this.inUserTransaction(userId, undefined, (tx, now) =>
       this.sessions.endExpiredOfUser(tx, userId, now, new Date(now.getTime() - idleTimeoutMs)),
     );
+  }
+
+  /** For a transaction that already holds the user's lock: ends every session on the device; see endedEvents. */
+  endAllOnDevice(tx: EntityManager, deviceId: string, reason: SessionEndReason, now: Date): Promise<Session[]> {
+    return this.sessions.endAllOnDevice(tx, deviceId, reason, now);
   }
 
   /** For a transaction that already holds the user's lock: versions and events for sessions it ended. */

@@ -30,9 +30,3 @@ export interface Session {
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
 }
-
-/** Where a request came from, as recorded on the session. */
-export interface ClientInfo {
-  readonly ipAddress: string | null;
-  readonly userAgent: string | null;
-}

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import proxyAddress from 'proxy-addr';
 import type { AppConfig } from '../../../config/app-config.js';
-import type { ClientInfo } from '../domain/session.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 
 const MAX_USER_AGENT_LENGTH = 512;
 

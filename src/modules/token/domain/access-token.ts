@@ -1,16 +1,4 @@
-import type { Role } from '../../user/domain/user.js';
-
-/** Who is calling, as proven by a verified access token. */
-export interface AccessTokenClaims {
-  readonly userId: string;
-  readonly sessionId: string;
-  readonly roles: readonly Role[];
-  /** The refresh generation the token was minted with; its first use commits that generation. */
-  readonly generation: number;
-  readonly tokenId: string;
-  readonly issuedAt: Date;
-  readonly expiresAt: Date;
-}
+import type { Role } from '../../../kernel/role.js';
 
 export interface AccessTokenRequest {
   readonly userId: string;

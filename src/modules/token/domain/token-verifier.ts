@@ -3,8 +3,9 @@ import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jo
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DomainError, unauthenticated } from '../../../common/domain-error.js';
-import { Role } from '../../user/domain/user.js';
-import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM, type AccessTokenClaims } from './access-token.js';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
+import { Role } from '../../../kernel/role.js';
+import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM } from './access-token.js';
 import { TokenKeyStore } from './token-key-store.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-import type { AccessTokenClaims } from './access-token.js';
 
 const claims = (tokenId: string): AccessTokenClaims => ({
   userId: '00000000-0000-4000-8000-000000000001',

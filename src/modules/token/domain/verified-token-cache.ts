@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccessTokenClaims } from './access-token.js';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 
 /**
  * Access tokens whose signature has been checked, so that the next request with the same token

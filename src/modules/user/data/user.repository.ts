@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Role, type User } from '../domain/user.js';
+import { Role } from '../../../kernel/role.js';
+import type { User } from '../domain/user.js';
 import { UserEntity } from './user.entity.js';
 
 export interface UserWithPassword {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DomainError } from '../../../common/domain-error.js';
+import { Role } from '../../../kernel/role.js';
 import { UserRepository, type UserWithPassword } from '../data/user.repository.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
 import { RegistrationThrottle } from './registration-throttle.js';
-import { normaliseEmail, Role, type User } from './user.js';
+import { normaliseEmail, type User } from './user.js';
 
 export const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
 

@@ -1,7 +1,4 @@
-export enum Role {
-  USER = 'USER',
-  ADMIN = 'ADMIN',
-}
+import type { Role } from '../../../kernel/role.js';
 
 export interface User {
   readonly id: string;

@@ -2,12 +2,12 @@ import { Args, Context, GraphQLISODateTime, Mutation, Parent, Query, ResolveFiel
 import { notFound } from '../../../common/domain-error.js';
 import { Public } from '../../../common/public.decorator.js';
 import type { GraphQLRequestContext } from '../../../graphql/request-context.js';
+import { Role } from '../../../kernel/role.js';
 import { clientInfoOf } from '../../session/presentation/client-info.js';
 import { CurrentActor } from '../../session/presentation/current-actor.decorator.js';
 import type { Actor } from '../../session/domain/session-grant.js';
 import { UserService } from '../domain/user.service.js';
 import { RegisterInput } from './register.input.js';
-import { Role } from '../domain/user.js';
 import { toUserType, UserType } from './user.type.js';
 
 /** A user of whom only the id may be known yet: `me` starts from the verified token's subject. */

@@ -1,5 +1,6 @@
 import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { Role, type User } from '../domain/user.js';
+import { Role } from '../../../kernel/role.js';
+import type { User } from '../domain/user.js';
 
 registerEnumType(Role, { name: 'Role' });
 

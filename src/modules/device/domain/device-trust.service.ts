@@ -2,24 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
 import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
-import type { Device } from '../../device/domain/device.js';
-import { mayManageDevice } from '../../device/domain/device.policy.js';
-import { DeviceService } from '../../device/domain/device.service.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
-import { SessionRepository } from '../data/session.repository.js';
-import { SessionEndReason } from './session.js';
-import { isAdmin, type Actor } from './session-grant.js';
-import { SessionTerminator } from './session-terminator.js';
+import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
+import { SessionEndReason } from '../../session/domain/session.js';
+import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
+import { SessionTerminator } from '../../session/domain/session-terminator.js';
+import { DeviceRepository } from '../data/device.repository.js';
+import type { Device } from './device.js';
+import { mayManageDevice } from './device.policy.js';
 
 /**
- * Trusting and untrusting devices. It lives with the sessions, not the devices, because
- * untrusting ends every session on the device, in the same transaction as the change.
+ * Trusting and untrusting devices. Untrusting ends every session on the device, in the same
+ * transaction as the change, through the session module's terminator: that need of sessions is
+ * why DeviceTrustModule, not DeviceModule, provides this service.
  */
 @Injectable()
 export class DeviceTrustService {
   constructor(
-    private readonly devices: DeviceService,
-    private readonly sessions: SessionRepository,
+    private readonly devices: DeviceRepository,
     private readonly versions: SessionEventVersionRepository,
     private readonly terminator: SessionTerminator,
     private readonly events: DomainEvents,
@@ -33,7 +32,7 @@ export class DeviceTrustService {
 
   async trust(actor: Actor, deviceId: string): Promise<Device> {
     const { userId } = await this.getManageable(actor, deviceId);
-    const { device, events } = await this.sessions.transaction(async (tx) => {
+    const { device, events } = await this.devices.transaction(async (tx) => {
       await this.versions.lockUser(tx, userId);
       const device = await this.devices.setTrusted(tx, deviceId, true, this.clock.now());
       const events: DomainEvent[] = device
@@ -50,9 +49,9 @@ export class DeviceTrustService {
   async untrust(actor: Actor, deviceId: string): Promise<Device> {
     const { userId } = await this.getManageable(actor, deviceId);
     const now = this.clock.now();
-    const { device, events } = await this.sessions.transaction(async (tx) => {
+    const { device, events } = await this.devices.transaction(async (tx) => {
       await this.versions.lockUser(tx, userId);
-      const endedSessions = await this.sessions.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
+      const endedSessions = await this.terminator.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
       const device = await this.devices.setTrusted(tx, deviceId, false, now);
       const events = await this.terminator.endedEvents(tx, userId, endedSessions, actor.client);
       if (device) {

@@ -1,7 +1,7 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { DeviceObjectType } from '../../device/presentation/device.type.js';
+import { SessionType } from '../../session/presentation/session.type.js';
 import { SessionEventType } from '../domain/session-event.js';
-import { SessionType } from './session.type.js';
 import { SessionAlertObjectType } from '../../alert/presentation/session-alert.type.js';
 
 registerEnumType(SessionEventType, { name: 'SessionEventType' });

@@ -4,7 +4,7 @@ import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js
 import { EventBus, SESSION_ENDED_CHANNEL, userEventsChannel, type SessionEndedMessage } from '../../../events/event-bus.js';
 import type { Device } from '../../device/domain/device.js';
 import { DeviceService } from '../../device/domain/device.service.js';
-import { SessionStatus, type Session } from './session.js';
+import { SessionStatus, type Session } from '../../session/domain/session.js';
 import { SessionEventType, type SessionEventMessage } from './session-event.js';
 
 /**

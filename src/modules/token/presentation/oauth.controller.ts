@@ -3,9 +3,9 @@ import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { constantTimeEqual } from '../../../common/opaque-token.js';
 import { Public } from '../../../common/public.decorator.js';
+import { clientInfoOf } from '../../session/presentation/client-info.js';
 import { TokenIntrospectionService } from '../domain/token-introspection.service.js';
 import { TokenRevocationService } from '../domain/token-revocation.service.js';
-import { clientInfoOf } from './client-info.js';
 
 /** Form fields as RFC 7009 and RFC 7662 define them; anything else is ignored. */
 interface TokenForm {

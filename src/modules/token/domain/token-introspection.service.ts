@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error.js';
-import { TokenVerifier } from '../../token/domain/token-verifier.js';
-import { SessionAuthenticator } from './session-authenticator.js';
+import { SessionAuthenticator } from '../../session/domain/session-authenticator.js';
+import { TokenVerifier } from './token-verifier.js';
 
 export type IntrospectionResponse =
   | { readonly active: false }

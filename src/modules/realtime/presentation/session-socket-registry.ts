@@ -3,11 +3,12 @@ import { Clock } from '../../../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { EventBus, SESSION_ENDED_CHANNEL, type SessionEndedMessage } from '../../../events/event-bus.js';
 import type { SessionConnection } from '../../../graphql/request-context.js';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
-import type { AccessTokenClaims } from '../../token/domain/access-token.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../../token/domain/token-verifier.js';
-import { SessionAuthenticator } from '../domain/session-authenticator.js';
-import { SessionStatus, type ClientInfo } from '../domain/session.js';
+import { SessionAuthenticator } from '../../session/domain/session-authenticator.js';
+import { SessionStatus } from '../../session/domain/session.js';
 
 /**
  * Close codes, chosen for what graphql-ws clients do with them: 4401 "refresh, then reconnect",

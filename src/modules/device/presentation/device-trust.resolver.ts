@@ -1,9 +1,9 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { DeviceObjectType, toDeviceObject } from '../../device/presentation/device.type.js';
+import type { Actor } from '../../session/domain/session-grant.js';
+import { CurrentActor } from '../../session/presentation/current-actor.decorator.js';
+import { ParseIdPipe } from '../../session/presentation/parse-id.pipe.js';
 import { DeviceTrustService } from '../domain/device-trust.service.js';
-import type { Actor } from '../domain/session-grant.js';
-import { CurrentActor } from './current-actor.decorator.js';
-import { ParseIdPipe } from './parse-id.pipe.js';
+import { DeviceObjectType, toDeviceObject } from './device.type.js';
 
 @Resolver(() => DeviceObjectType)
 export class DeviceTrustResolver {

@@ -1,6 +1,6 @@
 import type { Device } from '../../device/domain/device.js';
 import type { SessionAlert } from '../../alert/domain/session-alert.js';
-import type { Session } from './session.js';
+import type { Session } from '../../session/domain/session.js';
 
 export enum SessionEventType {
   SESSION_CREATED = 'SESSION_CREATED',

@@ -20,9 +20,9 @@ import { formatGraphQLError } from '../../../graphql/graphql-error.formatter.js'
 import type { GraphQLRequestContext, SessionConnection } from '../../../graphql/request-context.js';
 import { queryLimitProtections, QUERY_LIMITS } from '../../../graphql/query-limits.js';
 import { TokenVerifier } from '../../token/domain/token-verifier.js';
-import { SessionAuthenticator } from '../domain/session-authenticator.js';
-import { clientInfoOfUpgrade, trustProxyOf } from './client-info.js';
-import { bearerToken } from './token.guard.js';
+import { SessionAuthenticator } from '../../session/domain/session-authenticator.js';
+import { clientInfoOfUpgrade, trustProxyOf } from '../../session/presentation/client-info.js';
+import { bearerToken } from '../../session/presentation/token.guard.js';
 import {
   SESSION_ENDED_CLOSE_CODE,
   SessionSocketRegistry,
@@ -31,7 +31,8 @@ import {
   TOO_MANY_CLOSE_CODE,
 } from './session-socket-registry.js';
 
-interface SocketExtra {
+/** What graphql-ws keeps for each socket: ours is the connection admitted in connection_init. */
+export interface SocketExtra {
   readonly socket: SessionConnection['socket'];
   readonly request: IncomingMessage;
   connection?: SessionConnection;

@@ -6,9 +6,9 @@ import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
 import type { GraphQLRequestContext, SessionConnection } from '../../../graphql/request-context.js';
 import { toDeviceObject } from '../../device/presentation/device.type.js';
 import { toSessionAlertObject } from '../../alert/presentation/session-alert.type.js';
+import { toSessionType } from '../../session/presentation/session.presenter.js';
 import { endsSession, type SessionEventMessage } from '../domain/session-event.js';
 import { SessionEventObjectType } from './session-event.type.js';
-import { toSessionType } from './session.presenter.js';
 import { SessionSocketRegistry } from './session-socket-registry.js';
 
 @Resolver(() => SessionEventObjectType)

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error.js';
-import { TokenVerifier } from '../../token/domain/token-verifier.js';
-import { SessionEndReason, type ClientInfo } from './session.js';
-import { SessionRefreshService } from './session-refresh.service.js';
-import { SessionTerminator } from './session-terminator.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
+import { SessionEndReason } from '../../session/domain/session.js';
+import { SessionRefreshService } from '../../session/domain/session-refresh.service.js';
+import { SessionTerminator } from '../../session/domain/session-terminator.js';
+import { TokenVerifier } from './token-verifier.js';
 
 /**
  * RFC 7009: whoever holds a token may revoke it. A refresh token or an access token ends the

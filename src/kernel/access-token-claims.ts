@@ -1,0 +1,13 @@
+import type { Role } from './role.js';
+
+/** Who is calling, as proven by a verified access token. */
+export interface AccessTokenClaims {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly roles: readonly Role[];
+  /** The refresh generation the token was minted with; its first use commits that generation. */
+  readonly generation: number;
+  readonly tokenId: string;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+}

@@ -1,0 +1,18 @@
+import type { Session } from '../../session/domain/session.js';
+import type { Device } from './device.js';
+
+/**
+ * What is published on DomainEvents about devices: trust changes, and a device seen for the
+ * first time (raised by the login that recognised it).
+ */
+export type DeviceDomainEvent =
+  | { readonly type: 'DEVICE_TRUSTED'; readonly version: number; readonly device: Device }
+  | { readonly type: 'DEVICE_UNTRUSTED'; readonly version: number; readonly device: Device; readonly endedSessions: readonly Session[] }
+  /** No version: not a change of its own, but a detail of the login that created the session. */
+  | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device };
+
+declare module '../../../events/domain-events.js' {
+  interface DomainEventsByModule {
+    device: DeviceDomainEvent;
+  }
+}
