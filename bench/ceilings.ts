@@ -6,6 +6,14 @@ import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
 import { addressKnownSince, ADDRESS_USE_TYPES, SessionActivityType } from '../src/modules/activity/domain/session-activity.js';
 import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from '../src/modules/session/data/session-rotation.sql.js';
 
+/** The columns of the locking statement the ceiling reads back. */
+interface LockedRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly refreshGeneration: number;
+}
+
 /** RS256 signatures per second with what the service signs with: jose and a KeyObject. */
 export async function signatureCeiling(durationMs: number): Promise<number> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -44,7 +52,7 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
           const successor = generateRefreshToken();
           const now = new Date();
           await client.query('BEGIN');
-          const { rows } = await client.query(LOCK_BY_TOKEN_SQL, [hashToken(refreshTokens[chain]!)]);
+          const { rows } = await client.query<LockedRow>(LOCK_BY_TOKEN_SQL, [hashToken(refreshTokens[chain])]);
           const locked = rows[0];
           if (!locked) throw new Error('the ceiling lost track of a refresh token');
           await client.query(ROTATE_SQL, [

@@ -20,7 +20,7 @@ describe('runChains', () => {
       expect(generations).toEqual(generations.map((_, index) => index));
     }
     expect(result.requests).toBe(seen.length);
-    expect(Number(tokens[0]!.slice(1)) + Number(tokens[1]!.slice(1))).toBe(result.requests);
+    expect(Number(tokens[0].slice(1)) + Number(tokens[1].slice(1))).toBe(result.requests);
     expect(result.errors).toBe(0);
     expect(result.requestsPerSecond).toBeGreaterThan(0);
   });

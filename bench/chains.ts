@@ -28,7 +28,7 @@ export async function runChains(
       while (performance.now() < deadline) {
         const sent = performance.now();
         try {
-          tokens[chain] = await refresh(tokens[chain]!, chain);
+          tokens[chain] = await refresh(tokens[chain], chain);
           latenciesMs.push(performance.now() - sent);
         } catch {
           errors += 1;

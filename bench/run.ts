@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -159,14 +159,15 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
  */
 async function heapUsedAfterGc(inspectorPort: number): Promise<number> {
   const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
-  const socket = new WebSocket(target!.webSocketDebuggerUrl);
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   let nextId = 0;
   const call = <T>(method: string) =>
     new Promise<T>((resolve) => {
       const id = ++nextId;
       const onMessage = (data: WebSocket.RawData) => {
-        const message = JSON.parse(data.toString()) as { id?: number; result: T };
+        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
+        const message = JSON.parse(text) as { id?: number; result: T };
         if (message.id !== id) return;
         socket.off('message', onMessage);
         resolve(message.result);
@@ -203,7 +204,7 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
   const received = Array.from({ length: SUBSCRIBERS }, () => 0);
   const all = Array.from({ length: SUBSCRIBERS }, () => 0);
   let waiters: (() => void)[] = [];
-  const sockets = [];
+  const sockets: Client[] = [];
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const ws = createClient({
       url: `${client.baseUrl.replace('http', 'ws')}/graphql`,
@@ -216,9 +217,9 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
       { query: 'subscription { sessionEvents { type sessionId version } }' },
       {
         next: ({ data }) => {
-          all[i]! += 1;
+          all[i] += 1;
           if (data?.sessionEvents.type !== 'SESSION_REVOKED') return;
-          received[i]! += 1;
+          received[i] += 1;
           for (const wake of waiters) wake();
         },
         error: () => {},
@@ -251,7 +252,7 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
     if (timedOut) throw new Error(`fan-out round ${round}: not every subscriber had its events within 10 s`);
     latencies.push(performance.now() - started);
   }
-  await Promise.all(sockets.map((ws) => ws.dispose()));
+  await Promise.all(sockets.map(async (ws) => await ws.dispose()));
   const result = {
     subscribers: SUBSCRIBERS,
     rounds: FAN_OUTS,
@@ -369,7 +370,7 @@ async function main() {
     const postgres = await refreshScenarios(clientA, 'PostgreSQL', [16, 64], ['graphql', 'rest']);
 
     const [session] = await openSessions(clientA, 1);
-    const guarded = await throughput('guarded me, 50 connections', () => runClosedLoop(50, () => clientA.query('{ me { id } }', session!.tokens.accessToken), DURATION_MS));
+    const guarded = await throughput('guarded me, 50 connections', () => runClosedLoop(50, () => clientA.query('{ me { id } }', session.tokens.accessToken), DURATION_MS));
     const unguarded = await throughput('unguarded __typename, 50 connections', () => runClosedLoop(50, () => clientA.query('{ __typename }'), DURATION_MS));
 
     await b.start();
@@ -387,15 +388,15 @@ async function main() {
     const grown = await growth(common);
 
     const ratios = {
-      refreshRestVsCeiling: postgres['rest-16']!.requestsPerSecond.median / Math.min(signatures.median, rotations.median),
+      refreshRestVsCeiling: postgres['rest-16'].requestsPerSecond.median / Math.min(signatures.median, rotations.median),
       guardedVsUnguarded: guarded.requestsPerSecond.median / unguarded.requestsPerSecond.median,
-      embeddedVsPostgres: embeddedResults['rest-16']!.requestsPerSecond.median / postgres['rest-16']!.requestsPerSecond.median,
-      graphqlVsRest: postgres['graphql-16']!.requestsPerSecond.median / postgres['rest-16']!.requestsPerSecond.median,
-      restVsPeer16: postgres['rest-16']!.requestsPerSecond.median / peer['peer-16']!.requestsPerSecond.median,
-      graphqlVsPeer16: postgres['graphql-16']!.requestsPerSecond.median / peer['peer-16']!.requestsPerSecond.median,
-      restVsPeer64: postgres['rest-64']!.requestsPerSecond.median / peer['peer-64']!.requestsPerSecond.median,
-      graphqlVsPeer64: postgres['graphql-64']!.requestsPerSecond.median / peer['peer-64']!.requestsPerSecond.median,
-      growthP50: grown[String(GROWTH[1])]!.p50Ms.median / grown[String(GROWTH[0])]!.p50Ms.median,
+      embeddedVsPostgres: embeddedResults['rest-16'].requestsPerSecond.median / postgres['rest-16'].requestsPerSecond.median,
+      graphqlVsRest: postgres['graphql-16'].requestsPerSecond.median / postgres['rest-16'].requestsPerSecond.median,
+      restVsPeer16: postgres['rest-16'].requestsPerSecond.median / peer['peer-16'].requestsPerSecond.median,
+      graphqlVsPeer16: postgres['graphql-16'].requestsPerSecond.median / peer['peer-16'].requestsPerSecond.median,
+      restVsPeer64: postgres['rest-64'].requestsPerSecond.median / peer['peer-64'].requestsPerSecond.median,
+      graphqlVsPeer64: postgres['graphql-64'].requestsPerSecond.median / peer['peer-64'].requestsPerSecond.median,
+      growthP50: grown[String(GROWTH[1])].p50Ms.median / grown[String(GROWTH[0])].p50Ms.median,
     };
     results.ratios = ratios;
     const versions = await versionsInUse(database.url);
@@ -434,7 +435,7 @@ async function versionsInUse(databaseUrl: string): Promise<Versions> {
   redis.disconnect();
   const packageVersion = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   return {
-    postgres: rows[0]!.version,
+    postgres: rows[0].version,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     oidcProvider: packageVersion('oidc-provider'),
     jose: packageVersion('jose'),
@@ -466,12 +467,12 @@ function report(
   rotations: Repeated,
   versions: Versions,
 ): string {
-  const machine = results.machine as Record<string, unknown>;
+  const machine = results.machine as { cpus: number; cpu: string | undefined; memoryGiB: number; node: string; date: string };
   const row = (label: string, t: Throughput) => `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${t.errors} |`;
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   return `# Benchmarks
 
-Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${String(machine.date).slice(0, 10)}: ${machine.cpus} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${versions.postgres} on this machine with durable commits (\`fsync\` and \`synchronous_commit\` on); Redis ${versions.redis}; peer: oidc-provider ${versions.oidcProvider}; the service on jose ${versions.jose}, pg ${versions.pg}, NestJS ${versions.nest}.
+Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${machine.date.slice(0, 10)}: ${machine.cpus} cores (${machine.cpu ?? 'unknown CPU'}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${versions.postgres} on this machine with durable commits (\`fsync\` and \`synchronous_commit\` on); Redis ${versions.redis}; peer: oidc-provider ${versions.oidcProvider}; the service on jose ${versions.jose}, pg ${versions.pg}, NestJS ${versions.nest}.
 ${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario; figures are medians with the range of the runs in brackets. The load generator runs on the same two cores as the service, so absolute figures are modest and drift between machines: compare the **ratios**, taken in one run. Raw numbers: \`bench/results.json\`.
 
 ## Ceilings (same run)
@@ -501,14 +502,14 @@ activity-log entry.
 ${Object.entries(peer).map(([key, t]) => row(`oidc-provider, ${key.replace('peer-', '')} chains`, t)).join('\n')}
 
 The rotation ceiling alone (the service's database transaction with raw \`pg\`: no HTTP, no
-JSON, no signature) is ${fmt(rotations.median / peer['peer-16']!.requestsPerSecond.median * 100)} % of the peer's 16-chain throughput on this machine: a
+JSON, no signature) is ${fmt(rotations.median / peer['peer-16'].requestsPerSecond.median * 100)} % of the peer's 16-chain throughput on this machine: a
 refresh that commits to disk cannot match one that does not, so the ratio to the peer is bounded
 by that figure, whatever the service does above the database.
 
 | ratio (same run) | 16 chains | 64 chains |
 |---|---|---|
-| Tessera REST / peer | ${fmt(ratios.restVsPeer16! * 100)} % | ${fmt(ratios.restVsPeer64! * 100)} % |
-| Tessera GraphQL / peer | ${fmt(ratios.graphqlVsPeer16! * 100)} % | ${fmt(ratios.graphqlVsPeer64! * 100)} % |
+| Tessera REST / peer | ${fmt(ratios.restVsPeer16 * 100)} % | ${fmt(ratios.restVsPeer64 * 100)} % |
+| Tessera GraphQL / peer | ${fmt(ratios.graphqlVsPeer16 * 100)} % | ${fmt(ratios.graphqlVsPeer64 * 100)} % |
 
 ## Growth: refresh with many sessions in the database
 
@@ -553,15 +554,15 @@ Heap per idle subscription (the service's used heap before and after opening the
 
 | target | figure | |
 |---|---|---|
-| refresh through REST ≥ 1.0× the peer's refresh grant (16 chains) | ${fmt(ratios.restVsPeer16!, 2)}× | ${met(ratios.restVsPeer16! >= 1)} |
-| refresh through GraphQL ≥ 0.8× the peer (16 chains) | ${fmt(ratios.graphqlVsPeer16!, 2)}× | ${met(ratios.graphqlVsPeer16! >= 0.8)} |
-| refresh ≥ 50 % of min(signature, rotation ceiling) | REST 16 chains: ${fmt(ratios.refreshRestVsCeiling! * 100, 1)} % | ${met(ratios.refreshRestVsCeiling! >= 0.5)} |
-| guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded! * 100, 1)} % | ${met(ratios.guardedVsUnguarded! >= 0.85)} |
+| refresh through REST ≥ 1.0× the peer's refresh grant (16 chains) | ${fmt(ratios.restVsPeer16, 2)}× | ${met(ratios.restVsPeer16 >= 1)} |
+| refresh through GraphQL ≥ 0.8× the peer (16 chains) | ${fmt(ratios.graphqlVsPeer16, 2)}× | ${met(ratios.graphqlVsPeer16 >= 0.8)} |
+| refresh ≥ 50 % of min(signature, rotation ceiling) | REST 16 chains: ${fmt(ratios.refreshRestVsCeiling * 100, 1)} % | ${met(ratios.refreshRestVsCeiling >= 0.5)} |
+| guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded * 100, 1)} % | ${met(ratios.guardedVsUnguarded >= 0.85)} |
 | revocation visible on the other instance, p99 < 100 ms | event ${fmt(propagation.event.p99, 1)} ms, refusal ${fmt(propagation.refusal.p99, 1)} ms | ${met(propagation.event.p99 < 100 && propagation.refusal.p99 < 100)} |
 | fan-out to ${fan.subscribers} subscribers, p99 < 250 ms; idle subscription < 50 KB of heap | ${fmt(fan.toLastSubscriber.p99, 1)} ms; ${fmt(fan.heapPerSubscriptionBytes / 1024, 1)} KiB | ${met(fan.toLastSubscriber.p99 < 250 && fan.heapPerSubscriptionBytes < 50 * 1024)}${fan.subscribers < 1000 ? ' (quick run: fewer subscribers)' : ''} |
-| ${fmt(GROWTH[1]!)} sessions: refresh p50 ≤ 1.2× the ${fmt(GROWTH[0]!)}-session figure | ${fmt(ratios.growthP50!, 2)}× | ${met(ratios.growthP50! <= 1.2)}${quick ? ' (quick run: fewer sessions)' : ''} |
-| embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres! * 100)} % | (reported) |
-| GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest! * 100)} % | (reported) |
+| ${fmt(GROWTH[1])} sessions: refresh p50 ≤ 1.2× the ${fmt(GROWTH[0])}-session figure | ${fmt(ratios.growthP50, 2)}× | ${met(ratios.growthP50 <= 1.2)}${quick ? ' (quick run: fewer sessions)' : ''} |
+| embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres * 100)} % | (reported) |
+| GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest * 100)} % | (reported) |
 
 `;
 }

@@ -33,9 +33,11 @@ function restrictNodeFsToOwner(module: PostgresModule): void {
   if (typeof nodeFs?.setattr !== 'function' || typeof nodeFs.node_ops?.mknod !== 'function') {
     throw new Error('PGlite internals changed: cannot keep the embedded database files private (OwnerOnlyNodeFS)');
   }
-  const { node_ops: nodeOps, setattr } = nodeFs as NodeFsInternals;
-  const mknod = nodeOps.mknod;
-  nodeOps.mknod = (parent, name, mode, dev) => mknod.call(nodeOps, parent, name, mode & ~GROUP_AND_OTHER_BITS, dev);
+  const internals = nodeFs as NodeFsInternals;
+  const nodeOps = internals.node_ops;
+  const mknod = nodeOps.mknod.bind(nodeOps);
+  const setattr = internals.setattr.bind(internals);
+  nodeOps.mknod = (parent, name, mode, dev) => mknod(parent, name, mode & ~GROUP_AND_OTHER_BITS, dev);
   nodeFs.setattr = (target, node, attr, ...rest) =>
-    setattr.call(nodeFs, target, node, attr.mode === undefined ? attr : { ...attr, mode: attr.mode & ~GROUP_AND_OTHER_BITS }, ...rest);
+    setattr(target, node, attr.mode === undefined ? attr : { ...attr, mode: attr.mode & ~GROUP_AND_OTHER_BITS }, ...rest);
 }

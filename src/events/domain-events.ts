@@ -11,7 +11,7 @@ import type { ClientInfo } from '../kernel/client-info.js';
  * infrastructure listening to it (logs, metrics) know every event without depending on a module.
  *
  * `version` is the user's event counter, reserved in the change's own transaction: each change
- * a user can see (DESIGN.md decision 7) has exactly one version, one higher than the last.
+ * a user can see (docs/ARCHITECTURE.md, "One lock order") has exactly one version, one higher than the last.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by the modules, see above
 export interface DomainEventsByModule {}

@@ -14,7 +14,9 @@ function literalValue(node: ValueNode): unknown {
       return node.values.map(literalValue);
     case Kind.OBJECT:
       return Object.fromEntries(node.fields.map((field) => [field.name.value, literalValue(field.value)]));
-    default:
+    // Not JSON values: an enum name or a variable inside a literal has no JSON meaning here.
+    case Kind.ENUM:
+    case Kind.VARIABLE:
       return undefined;
   }
 }

@@ -16,14 +16,14 @@ describe('maxFragmentSpreadsRule', () => {
     expect(errorsOf(`{ node { ${spreads(50)} } } fragment Id on Node { id }`)).toEqual([]);
     const [error, ...others] = errorsOf(`{ node { ${spreads(51)} } } fragment Id on Node { id }`);
     expect(others).toEqual([]);
-    expect(error!.message).toBe('The document has 51 fragment spreads; at most 50 are allowed.');
-    expect(error!.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toBe('The document has 51 fragment spreads; at most 50 are allowed.');
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('points at the first spread over the limit', () => {
     const source = `{ node { ${spreads(50)}...Over } } fragment Id on Node { id } fragment Over on Node { id }`;
     const [error] = errorsOf(source);
-    expect(error!.locations).toEqual([{ line: 1, column: source.indexOf('...Over') + 1 }]);
+    expect(error.locations).toEqual([{ line: 1, column: source.indexOf('...Over') + 1 }]);
   });
 
   it('counts the spreads written in every operation and fragment of the document', () => {
@@ -47,7 +47,7 @@ describe('maxFragmentSpreadsRule', () => {
     const source = `{ node { ${spreads(51)} ${unknownFields} } } fragment Id on Node { id }`;
     const errors = validate(schema, parse(source), [...specifiedRules, rule]);
     expect(errors.at(-1)!.message).toContain('Validation aborted');
-    expect(errors[0]!.message).toBe('The document has 51 fragment spreads; at most 50 are allowed.');
+    expect(errors[0].message).toBe('The document has 51 fragment spreads; at most 50 are allowed.');
   });
 
   it('leaves the standard introspection query alone', () => {

@@ -18,7 +18,7 @@ export function maxFragmentSpreadsRule(maxSpreads: number): ValidationRule {
       if (spreads.length > maxSpreads) {
         context.reportError(
           new GraphQLError(`The document has ${spreads.length} fragment spreads; at most ${maxSpreads} are allowed.`, {
-            nodes: [spreads[maxSpreads]!],
+            nodes: [spreads[maxSpreads]],
             extensions: { code: 'BAD_USER_INPUT' },
           }),
         );

@@ -22,11 +22,11 @@ const WATCHDOG_MS = 2_000;
 function validateWithinTimeLimit(source: string): readonly GraphQLError[] {
   const document = parse(source, { maxTokens: QUERY_LIMITS.maxTokens });
   const before = process.cpuUsage();
-  const errors: readonly GraphQLError[] = runInNewContext(
+  const errors = runInNewContext(
     'validateDocument()',
     { validateDocument: () => validate(schema, document, rules) },
     { timeout: WATCHDOG_MS },
-  );
+  ) as readonly GraphQLError[];
   const { user, system } = process.cpuUsage(before);
   expect((user + system) / 1_000).toBeLessThan(CPU_TIME_LIMIT_MS);
   return errors;
@@ -89,7 +89,10 @@ const fanOutDocument = fc
       const selections = spreads.map(({ target, wrappers, sibling, directive }) => {
         const name = target === 'next' ? `F${index + 1}` : `F${target}`;
         const opening = wrappers.map(([open]) => open).join(' ');
-        const closing = wrappers.map(([, close]) => close).reverse().join(' ');
+        const closing = wrappers
+          .map(([, close]) => close)
+          .reverse()
+          .join(' ');
         return `${opening} ${sibling} ...${name} ${directive} ${closing}`;
       });
       return `fragment F${index} on __Type { ${selections.join(' ')} }`;

@@ -52,7 +52,14 @@ export class SessionMetrics implements OnModuleInit {
           return this.reuse.inc();
         case 'ALERT_RAISED':
           return this.alerts.inc({ type: event.alert.type });
-        default:
+        // Counted where they happen (refresh and login timings) or not counted.
+        case 'SESSION_REFRESHED':
+        case 'SESSION_LIMIT_REACHED':
+        case 'LOGIN_FAILED':
+        case 'BRUTE_FORCE_DETECTED':
+        case 'DEVICE_REGISTERED':
+        case 'DEVICE_TRUSTED':
+        case 'DEVICE_UNTRUSTED':
           return;
       }
     });
@@ -100,7 +107,7 @@ function codeOf(error: unknown): string | undefined {
 }
 
 function refreshOutcomeOf(error: unknown): RefreshOutcome {
-  switch (codeOf(error)) {
+  switch (codeOf(error) ?? '') {
     case 'REFRESH_TOKEN_REUSED':
       return 'reused';
     case 'INVALID_REFRESH_TOKEN':

@@ -90,7 +90,7 @@ describe('account page in a real browser', () => {
     // Every script is a file of ours: no inline code, nothing from another host.
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
-    const script = /<script[^>]*src="([^"]+)"/.exec(html)![1]!;
+    const script = /<script[^>]*src="([^"]+)"/.exec(html)![1];
     const asset = await fetch(new URL(script, app.baseUrl));
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toContain('immutable');

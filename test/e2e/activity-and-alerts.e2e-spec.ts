@@ -84,10 +84,10 @@ describe('activity log and alerts', () => {
     const user = await registerUser(app.graphql);
     const attempt = (password: string) =>
       app.graphql.request(CREATE_SESSION, { input: { email: user.email, password, device: deviceInput() } }, undefined, from('203.0.113.50'));
-    for (let i = 0; i < 5; i++) expect((await attempt('wrong password!!')).errors![0]!.extensions.code).toBe('INVALID_CREDENTIALS');
+    for (let i = 0; i < 5; i++) expect((await attempt('wrong password!!')).errors![0].extensions.code).toBe('INVALID_CREDENTIALS');
     const refused = await attempt(user.password);
-    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
-    expect(refused.errors![0]!.extensions.retryAfterSeconds as number).toBeGreaterThan(0);
+    expect(refused.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(refused.errors![0].extensions.retryAfterSeconds as number).toBeGreaterThan(0);
     // Failures count per (account, address): the REST attempt comes from the same address.
     const overRest = await fetch(`${app.baseUrl}/api/auth/session/create`, {
       method: 'POST',
@@ -130,10 +130,10 @@ describe('activity log and alerts', () => {
     expect(reuse).toEqual([expect.objectContaining({ severity: 'CRITICAL', acknowledgedAt: null })]);
     expect(alerts.map((alert) => alert.type)).toContain('NEW_DEVICE');
 
-    await app.graphql.data(ACKNOWLEDGE, { id: reuse[0]!.id }, laptop.tokens.accessToken);
+    await app.graphql.data(ACKNOWLEDGE, { id: reuse[0].id }, laptop.tokens.accessToken);
     const open = await alertsOf(laptop.tokens.accessToken, { unacknowledgedOnly: true });
-    expect(open.map((alert) => alert.id)).not.toContain(reuse[0]!.id);
-    expect((await alertsOf(laptop.tokens.accessToken)).map((alert) => alert.id)).toContain(reuse[0]!.id);
+    expect(open.map((alert) => alert.id)).not.toContain(reuse[0].id);
+    expect((await alertsOf(laptop.tokens.accessToken)).map((alert) => alert.id)).toContain(reuse[0].id);
   });
 
   it('raises NEW_IP_ADDRESS once for an address not used in the last 30 days, and again once 30 days have passed', async () => {
@@ -198,7 +198,7 @@ describe('activity log and alerts', () => {
     const stranger = await login(app.graphql, await registerUser(app.graphql));
     expect(await app.graphql.errorCode(ACTIVITY, { filter: { userId: user.id } }, stranger.tokens.accessToken)).toBe('FORBIDDEN');
     expect(await app.graphql.errorCode(ALERTS, { userId: user.id }, stranger.tokens.accessToken)).toBe('FORBIDDEN');
-    expect(await app.graphql.errorCode(ACKNOWLEDGE, { id: alerts[0]!.id }, stranger.tokens.accessToken)).toBe('NOT_FOUND');
+    expect(await app.graphql.errorCode(ACKNOWLEDGE, { id: alerts[0].id }, stranger.tokens.accessToken)).toBe('NOT_FOUND');
   });
 
   it('prunes activity older than ACTIVITY_RETENTION', async () => {

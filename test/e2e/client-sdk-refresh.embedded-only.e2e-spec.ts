@@ -60,7 +60,7 @@ describe('client SDK: staying signed in', () => {
       await expect(client.me()).resolves.toMatchObject({ email: user.email });
 
       expect(proxy.dropped).toHaveLength(1);
-      const lostSuccessor = JSON.parse(proxy.dropped[0]!.responseBody).data.refreshSession.tokens.refreshToken as string;
+      const lostSuccessor = JSON.parse(proxy.dropped[0].responseBody).data.refreshSession.tokens.refreshToken as string;
       expect(lostSuccessor).not.toBe(parent);
       expect(await refreshTokenIn(store)).toBe(lostSuccessor);
       expect(recorder.count('TesseraRefresh')).toBe(2);

@@ -49,7 +49,7 @@ describe('client SDK: every device in sync', () => {
     const phone = await device('phone');
     const sync = await syncing(phone);
     expect(sync.sessions.map((session) => session.id)).toEqual([phone.client.currentSessionId]);
-    expect(sync.sessions[0]!.current).toBe(true);
+    expect(sync.sessions[0].current).toBe(true);
 
     const tablet = await device('tablet');
     await eventually(() => sync.sessions.some((session) => session.id === tablet.client.currentSessionId), 2_000, 'the tablet to show up');

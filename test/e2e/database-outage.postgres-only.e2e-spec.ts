@@ -23,7 +23,7 @@ describe('when PostgreSQL is unreachable', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const target = new URL(database.env.DATABASE_URL!);
+    const target = new URL(database.env.DATABASE_URL);
     proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
     await proxy.start();
     target.hostname = '127.0.0.1';

@@ -47,7 +47,7 @@ describe('devices', () => {
     for (let i = 0; i < 4; i++) sessions.push(await login(app.graphql, owner, deviceInput({ name: `device ${i}` })));
     const loads = jest.spyOn(app.tessera.app.get(DeviceService), 'getByIds');
     try {
-      const { activeSessions } = await app.graphql.data(ACTIVE_SESSIONS, {}, sessions[3]!.tokens.accessToken);
+      const { activeSessions } = await app.graphql.data(ACTIVE_SESSIONS, {}, sessions[3].tokens.accessToken);
       expect(activeSessions.map((s: { device: { name: string } }) => s.device.name).sort()).toEqual(['device 0', 'device 1', 'device 2', 'device 3']);
       expect(loads).toHaveBeenCalledTimes(1);
     } finally {
@@ -130,7 +130,7 @@ describe('devices', () => {
     app.clock.advance(2 * MINUTE);
     for (const l of aliveLogins.slice(1)) await app.graphql.data(ME, {}, l.tokens.accessToken);
     await login(app.graphql, busy);
-    expect(await app.graphql.errorCode(ME, {}, aliveLogins[0]!.tokens.accessToken)).toBe('SESSION_REVOKED');
+    expect(await app.graphql.errorCode(ME, {}, aliveLogins[0].tokens.accessToken)).toBe('SESSION_REVOKED');
     for (const l of aliveLogins.slice(1)) await expect(app.graphql.data(ME, {}, l.tokens.accessToken)).resolves.toBeTruthy();
   });
 

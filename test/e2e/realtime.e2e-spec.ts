@@ -36,7 +36,7 @@ describe('real-time session events over graphql-ws', () => {
     const [created, revoked] = [listener.eventOf('SESSION_CREATED')!, listener.eventOf('SESSION_REVOKED')!];
     // In between, at most the NEW_DEVICE alert of the phone's first login, with a version of its own.
     const versions = listener.events.map((event) => event.version);
-    expect(versions).toEqual(versions.map((_, index) => versions[0]! + index));
+    expect(versions).toEqual(versions.map((_, index) => versions[0] + index));
     expect(revoked.version).toBeGreaterThan(created.version);
     expect(created).toMatchObject({ userId: user.id, session: { id: phone.session.id, status: 'ACTIVE', current: false } });
     expect(created.session!.device.id).toBe(phone.session.device.id);
@@ -64,7 +64,7 @@ describe('real-time session events over graphql-ws', () => {
       'DEVICE_UNTRUSTED',
     ]);
     const versions = listener.events.map((event) => event.version);
-    expect(versions).toEqual(versions.map((_, index) => versions[0]! + index));
+    expect(versions).toEqual(versions.map((_, index) => versions[0] + index));
     expect(listener.eventOf('DEVICE_TRUSTED')!.device).toEqual({ id: phone.session.device.id, trusted: true });
     expect(listener.eventOf('SESSION_REVOKED')!.session!.endReason).toBe('DEVICE_UNTRUSTED');
   });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ async function deployment(): Promise<Deployment> {
     const seeded = await PGlite.create({ dataDir: join(dataDir, 'pgdata'), loadDataDir: new Blob([readFileSync(snapshot)]) });
     await seeded.close();
   }
-  return { env: { DATA_DIR: dataDir, DATA_ENCRYPTION_KEY: key }, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  return { env: { DATA_DIR: dataDir, DATA_ENCRYPTION_KEY: key }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
 interface Running {

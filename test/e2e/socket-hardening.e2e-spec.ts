@@ -94,7 +94,7 @@ describe('graphql-ws under the same rules as HTTP', () => {
     const overHttp = await app.graphql.request(REVOKE_SESSION, unknownSession, tokens.accessToken);
     const overSocket = await socket.request(REVOKE_SESSION, unknownSession);
     expect(overHttp.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
-    expect(overSocket.errors?.[0]).toMatchObject({ message: overHttp.errors![0]!.message, extensions: { code: 'NOT_FOUND' } });
+    expect(overSocket.errors?.[0]).toMatchObject({ message: overHttp.errors![0].message, extensions: { code: 'NOT_FOUND' } });
 
     const tooDeep = `{ me { id } __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }`;
     const deepOverSocket = await socket.request(tooDeep);
@@ -102,7 +102,7 @@ describe('graphql-ws under the same rules as HTTP', () => {
 
     const typo = await socket.request(`{ mee { id } }`);
     const typoOverHttp = await app.graphql.request(`{ mee { id } }`, {}, tokens.accessToken);
-    expect(typo.errors?.[0]).toMatchObject({ message: typoOverHttp.errors![0]!.message, extensions: { code: 'BAD_USER_INPUT' } });
+    expect(typo.errors?.[0]).toMatchObject({ message: typoOverHttp.errors![0].message, extensions: { code: 'BAD_USER_INPUT' } });
     expect(typo.errors?.[0]?.message).not.toContain('Did you mean');
   });
 
@@ -119,10 +119,10 @@ describe('graphql-ws under the same rules as HTTP', () => {
     it('refuses a connection beyond WS_MAX_CONNECTIONS_PER_USER with 4429, whatever the sessions', async () => {
       const other = await registerUser(app.graphql);
       const sessions = await Promise.all([1, 2].map(() => login(app.graphql, other)));
-      await open(sessions[0]!.tokens.accessToken);
-      await open(sessions[0]!.tokens.accessToken);
-      await open(sessions[1]!.tokens.accessToken);
-      const fourth = await open(sessions[1]!.tokens.accessToken);
+      await open(sessions[0].tokens.accessToken);
+      await open(sessions[0].tokens.accessToken);
+      await open(sessions[1].tokens.accessToken);
+      const fourth = await open(sessions[1].tokens.accessToken);
       expect(await closedWithin(fourth, 2_000)).toBe(4429);
       expect(fourth.closeReason).toBe('At most 3 connections per user');
     });

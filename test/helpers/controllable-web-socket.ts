@@ -20,22 +20,29 @@ export class WebSocketControl {
   readonly WebSocket: unknown;
 
   constructor() {
-    const control = this;
+    const track = (socket: WebSocket) => {
+      this.sockets.add(socket);
+      socket.once('close', (code: number) => {
+        this.sockets.delete(socket);
+        this.closeCodes.push(code);
+      });
+    };
+    const drops = (message: string) => this.drop(message);
     this.WebSocket = class ControlledWebSocket extends WebSocket {
       constructor(...args: ConstructorParameters<typeof WebSocket>) {
         super(...args);
-        control.sockets.add(this);
-        this.once('close', (code: number) => {
-          control.sockets.delete(this);
-          control.closeCodes.push(code);
-        });
+        track(this);
         // graphql-ws reads messages through the onmessage attribute; put a sieve in front of it.
         Object.defineProperty(this, 'onmessage', {
           get: () => prototypeOnMessage.get!.call(this) as MessageHandler,
           set: (handler: MessageHandler) =>
-            prototypeOnMessage.set!.call(this, handler && ((event: WebSocket.MessageEvent) => {
-              if (!control.drop(String(event.data))) handler(event);
-            })),
+            prototypeOnMessage.set!.call(
+              this,
+              handler &&
+                ((event: WebSocket.MessageEvent) => {
+                  if (!drops(textOf(event.data))) handler(event);
+                }),
+            ),
         });
       }
     };
@@ -58,4 +65,11 @@ export class WebSocketControl {
     this.droppedMessages.push(message);
     return true;
   }
+}
+
+/** graphql-ws sends text frames; `ws` hands them over as a string or bytes. */
+function textOf(data: WebSocket.Data): string {
+  if (typeof data === 'string') return data;
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.from(data as ArrayBuffer).toString();
 }

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface DroppedExchange {
@@ -29,32 +29,41 @@ export class DroppingHttpProxy {
 
   async start(): Promise<void> {
     const target = new URL(this.target);
-    this.server = createServer(async (clientRequest, clientResponse) => {
-      const requestBody = await readBody(clientRequest);
-      const upstream = httpRequest({
-        host: target.hostname,
-        port: target.port,
-        method: clientRequest.method,
-        path: clientRequest.url,
-        headers: { ...clientRequest.headers, 'content-length': Buffer.byteLength(requestBody) },
-      });
-      upstream.on('response', async (serviceResponse) => {
-        const responseBody = await readBody(serviceResponse);
-        if (this.dropsLeft > 0 && this.shouldDrop(requestBody)) {
-          this.dropsLeft -= 1;
-          this.dropped.push({ requestBody, responseBody });
-          clientRequest.socket.destroy();
-          return;
-        }
-        const { 'transfer-encoding': _chunked, connection: _connection, ...headers } = serviceResponse.headers;
-        clientResponse.writeHead(serviceResponse.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(responseBody) });
-        clientResponse.end(responseBody);
-      });
-      upstream.on('error', () => clientRequest.socket.destroy());
-      upstream.end(requestBody);
-    });
+    this.server = createServer((clientRequest, clientResponse) => void this.forward(target, clientRequest, clientResponse));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private async forward(target: URL, clientRequest: IncomingMessage, clientResponse: ServerResponse): Promise<void> {
+    const requestBody = await readBody(clientRequest);
+    const upstream = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      method: clientRequest.method,
+      path: clientRequest.url,
+      headers: { ...clientRequest.headers, 'content-length': Buffer.byteLength(requestBody) },
+    });
+    upstream.on('response', (serviceResponse) => void this.answer(requestBody, clientRequest, clientResponse, serviceResponse));
+    upstream.on('error', () => clientRequest.socket.destroy());
+    upstream.end(requestBody);
+  }
+
+  private async answer(
+    requestBody: string,
+    clientRequest: IncomingMessage,
+    clientResponse: ServerResponse,
+    serviceResponse: IncomingMessage,
+  ): Promise<void> {
+    const responseBody = await readBody(serviceResponse);
+    if (this.dropsLeft > 0 && this.shouldDrop(requestBody)) {
+      this.dropsLeft -= 1;
+      this.dropped.push({ requestBody, responseBody });
+      clientRequest.socket.destroy();
+      return;
+    }
+    const { 'transfer-encoding': _chunked, connection: _connection, ...headers } = serviceResponse.headers;
+    clientResponse.writeHead(serviceResponse.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(responseBody) });
+    clientResponse.end(responseBody);
   }
 
   async close(): Promise<void> {

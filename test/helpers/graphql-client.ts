@@ -41,6 +41,6 @@ export class GraphQLTestClient {
   async errorCode(query: string, variables: Record<string, unknown> = {}, accessToken?: string): Promise<string> {
     const result = await this.request(query, variables, accessToken);
     if (!result.errors?.length) throw new Error(`Expected an error, got ${JSON.stringify(result.data)}`);
-    return result.errors[0]!.extensions.code;
+    return result.errors[0].extensions.code;
   }
 }

@@ -56,7 +56,7 @@ export class GraphQLSocket {
       this.client.subscribe<T>(
         { query, variables },
         {
-          next: (value) => (result = { data: value.data as T | null | undefined, errors: value.errors as GraphQLResponse['errors'] }),
+          next: (value) => (result = { data: value.data, errors: value.errors as GraphQLResponse['errors'] }),
           error: (error) => resolve({ data: undefined, errors: Array.isArray(error) ? error : [{ message: String(error), extensions: { code: 'CLOSED' } }] }),
           complete: () => resolve(result ?? { data: undefined, errors: undefined }),
         },

@@ -88,7 +88,9 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
           details: { alertId: event.alert.id, alertType: event.alert.type, severity: event.alert.severity },
         },
       ];
-    default:
+    // Recorded through their consequences: the failed logins and the ended sessions.
+    case 'BRUTE_FORCE_DETECTED':
+    case 'SESSION_LIMIT_REACHED':
       return [];
   }
 }

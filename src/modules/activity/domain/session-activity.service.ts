@@ -56,7 +56,7 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     }
     const rows = await this.activity.list({ ...filter, userId }, first + 1, after === undefined ? undefined : decodeCursor(after));
     const page = rows.slice(0, first);
-    const entries = page.map(({ seq: _seq, ...node }, index) => ({ cursor: encodeCursor(page[index]!), node }));
+    const entries = page.map(({ seq: _seq, ...node }, index) => ({ cursor: encodeCursor(page[index]), node }));
     return { entries, hasNextPage: rows.length > first, endCursor: entries.at(-1)?.cursor ?? null };
   }
 

@@ -38,9 +38,9 @@ describe('alertsFor', () => {
   });
 
   it('gives repeats of one cause the same fold key, and different causes different ones', () => {
-    const first = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session(), client })[0]!;
-    const again = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session(), client: { ipAddress: '198.51.100.1', userAgent: null } })[0]!;
-    const other = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session({ id: 'session-2' }), client })[0]!;
+    const first = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session(), client })[0];
+    const again = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session(), client: { ipAddress: '198.51.100.1', userAgent: null } })[0];
+    const other = alertsFor({ type: 'REFRESH_TOKEN_REUSED', session: session({ id: 'session-2' }), client })[0];
     expect(again.foldKey).toBe(first.foldKey);
     expect(other.foldKey).not.toBe(first.foldKey);
   });

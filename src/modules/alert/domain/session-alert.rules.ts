@@ -101,7 +101,12 @@ export function alertsFor(event: DomainEvent, context: AlertContext = {}): Alert
           foldKey: 'SESSION_REVOKED_BY_ADMIN',
         },
       ];
-    default:
+    // No rule watches these: a failed login counts toward BRUTE_FORCE_DETECTED, trust is the
+    // user's own decision, and an alert does not raise another.
+    case 'LOGIN_FAILED':
+    case 'DEVICE_TRUSTED':
+    case 'DEVICE_UNTRUSTED':
+    case 'ALERT_RAISED':
       return [];
   }
 }

@@ -62,7 +62,13 @@ export class SessionEventPublisher implements OnModuleInit {
           alert,
         });
       }
-      default:
+      // Not changes to the session list a device shows: what follows from them (an ended
+      // session, an alert) has an event of its own.
+      case 'REFRESH_TOKEN_REUSED':
+      case 'LOGIN_FAILED':
+      case 'BRUTE_FORCE_DETECTED':
+      case 'SESSION_LIMIT_REACHED':
+      case 'DEVICE_REGISTERED':
         return;
     }
   }

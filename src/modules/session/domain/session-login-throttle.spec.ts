@@ -94,7 +94,7 @@ describe('SessionLoginThrottle', () => {
     expect(owner.retryAfterSeconds).toBeGreaterThan(15 * 60);
     expect((await attempt(limits, '203.0.113.5', false)).code).toBe('RATE_LIMITED');
     // One alert per burst: A's lock, B's lock, the day's ceiling.
-    const locks = [...fromA, ...fromB, eleventh!, twelfth!].filter((outcome) => 'failure' in outcome && outcome.failure!.accountJustLocked);
+    const locks = [...fromA, ...fromB, eleventh, twelfth].filter((outcome) => 'failure' in outcome && outcome.failure!.accountJustLocked);
     expect(locks).toHaveLength(3);
   });
 

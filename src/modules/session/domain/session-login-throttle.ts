@@ -171,13 +171,13 @@ export class SessionLoginThrottle implements OnApplicationShutdown {
 async function takeAll(holds: readonly Hold[]): Promise<{ hold: Hold; result: RateLimiterRes }[]> {
   const outcomes = await Promise.allSettled(holds.map(({ limit, key }) => limit.attempts.consume(key, 1)));
   const refused = outcomes.flatMap((outcome, i) =>
-    outcome.status === 'rejected' && outcome.reason instanceof RateLimiterRes ? [{ hold: holds[i]!, result: outcome.reason }] : [],
+    outcome.status === 'rejected' && outcome.reason instanceof RateLimiterRes ? [{ hold: holds[i], result: outcome.reason }] : [],
   );
   const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected' && !(outcome.reason instanceof RateLimiterRes));
   if (refused.length === 0 && !failed) return [];
   // A consume that answered, even with a refusal, counted its point; one that failed did not.
   await Promise.all(
-    holds.filter((_, i) => outcomes[i]!.status === 'fulfilled' || outcomes[i]!.reason instanceof RateLimiterRes).map(({ limit, key }) => limit.attempts.reward(key, 1)),
+    holds.filter((_, i) => outcomes[i].status === 'fulfilled' || outcomes[i].reason instanceof RateLimiterRes).map(({ limit, key }) => limit.attempts.reward(key, 1)),
   );
   if (failed) throw failed.reason;
   return refused;

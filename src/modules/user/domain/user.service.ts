@@ -72,7 +72,7 @@ export class UserService implements OnApplicationBootstrap {
       assertPasswordPolicy(admin.password, account);
     } catch (error) {
       // The operator's password obeys everyone's rule; the start-up that refuses it names the variable.
-      throw new Error(`ADMIN_PASSWORD is refused: ${(error as Error).message}`);
+      throw new Error(`ADMIN_PASSWORD is refused: ${(error as Error).message}`, { cause: error });
     }
     try {
       await this.create(account, admin.password, [Role.USER, Role.ADMIN]);
