@@ -82,7 +82,7 @@ async function runCommand(client: SessionClient, sync: SessionSync, line: string
     if (found.length !== 1) throw new Error(`no single session starts with "${prefix}"`);
     return found[0]!;
   };
-  switch (command) {
+  switch (command ?? '') {
     case '':
     case 'list':
       return printSessions(sync.sessions);

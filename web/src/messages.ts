@@ -35,7 +35,7 @@ function retryAfterOf(error: unknown): number | undefined {
 
 /** Why the session ended, in words; also used for the SDK's sign-out reasons. */
 export function signedOutNotice(reason: string | undefined): Notice {
-  switch (reason) {
+  switch (reason ?? '') {
     case 'LOGOUT':
       return { tone: 'info', text: 'You have signed out.' };
     case 'SESSION_EXPIRED':
@@ -61,7 +61,7 @@ export function signedOutNotice(reason: string | undefined): Notice {
  */
 export function describeError(error: unknown, action = 'That'): Notice {
   const code = codeOf(error);
-  switch (code) {
+  switch (code ?? '') {
     case 'INVALID_CREDENTIALS':
       return { tone: 'error', text: 'The email address or password is not right. Check them and try again.' };
     case 'RATE_LIMITED': {

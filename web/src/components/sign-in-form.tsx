@@ -36,7 +36,7 @@ export function SignInForm({ notice, onSignIn }: SignInFormProps) {
       <h1 id="sign-in-title">Account security</h1>
       <p className="lead">Sign in to see where you are signed in, which devices you trust, and what looked suspicious.</p>
       <NoticeBanner notice={error ?? notice} />
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label htmlFor="email">Email address</label>
         <input
           ref={emailField}
