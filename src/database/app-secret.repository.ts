@@ -3,6 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DataCipher } from '../common/data-cipher.js';
+import { queryRows } from './typed-query.js';
+
+interface AppSecretCiphertextRow {
+  readonly ciphertext: Buffer;
+}
 
 @Injectable()
 export class AppSecretRepository {
@@ -21,7 +26,7 @@ export class AppSecretRepository {
       `INSERT INTO app_secrets (name, ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
       [name, this.cipher.encrypt(randomBytes(32), aad), now],
     );
-    const rows: { ciphertext: Buffer }[] = await this.db.query(`SELECT ciphertext FROM app_secrets WHERE name = $1`, [name]);
-    return this.cipher.decrypt(rows[0]!.ciphertext, aad);
+    const rows = await queryRows<AppSecretCiphertextRow>(this.db, `SELECT ciphertext FROM app_secrets WHERE name = $1`, [name]);
+    return this.cipher.decrypt(rows[0].ciphertext, aad);
   }
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { REPLAYED_DETAILS, type AddressHistory, type NewSessionActivity, type SessionActivity, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import { REPLAYED_DETAILS, type AddressHistory, type NewSessionActivity, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
   ip_address AS "ipAddress", user_agent AS "userAgent", details`;
@@ -13,7 +14,28 @@ export interface ActivityPosition {
   readonly seq: string;
 }
 
-export type SessionActivityRow = SessionActivity & { readonly seq: string };
+/**
+ * An entry as COLUMNS selects it: a SessionActivity as it is (`type` is only ever written from
+ * SessionActivityType), plus its position. seq is a bigint read as text, which a JavaScript
+ * number could not hold exactly; a page's cursor carries it back as written.
+ */
+export interface SessionActivityRow {
+  readonly id: string;
+  readonly seq: string;
+  readonly userId: string;
+  readonly sessionId: string | null;
+  readonly type: SessionActivityType;
+  readonly occurredAt: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly details: Record<string, unknown> | null;
+}
+
+/** addressHistoryColumns' two EXISTS: the AddressHistory they answer. */
+export interface AddressHistoryRow {
+  readonly hasEarlierActivity: boolean;
+  readonly ipSeenRecently: boolean;
+}
 
 /**
  * The NEW_IP_ADDRESS rule's two questions as select-list columns over the given parameters, so
@@ -58,7 +80,8 @@ export class SessionActivityRepository {
       conditions.push(`(occurred_at, seq) < ($${parameters.length - 1}, $${parameters.length}::bigint)`);
     }
     parameters.push(limit);
-    return this.db.query(
+    return queryRows<SessionActivityRow>(
+      this.db,
       `SELECT ${COLUMNS} FROM session_activity WHERE ${conditions.join(' AND ')}
         ORDER BY occurred_at DESC, seq DESC LIMIT $${parameters.length}`,
       parameters,
@@ -73,7 +96,8 @@ export class SessionActivityRepository {
     until: Date,
     types: readonly SessionActivityType[],
   ): Promise<AddressHistory> {
-    const rows = await this.db.query(
+    const rows = await queryRows<AddressHistoryRow>(
+      this.db,
       `SELECT ${addressHistoryColumns({ userId: '$1', ipAddress: '$2', from: '$3', until: '$4', types: '$5' })}`,
       [userId, ipAddress, from, until, [...types]],
     );
@@ -81,7 +105,7 @@ export class SessionActivityRepository {
   }
 
   async deleteOlderThan(cutoff: Date): Promise<number> {
-    const [, count] = await this.db.query(`DELETE FROM session_activity WHERE occurred_at < $1`, [cutoff]);
-    return count;
+    const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM session_activity WHERE occurred_at < $1`, [cutoff]);
+    return affected;
   }
 }

@@ -2,10 +2,29 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AlertCandidate, SessionAlert } from '../domain/session-alert.js';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import type { AlertCandidate, AlertSeverity, SessionAlert, SessionAlertType } from '../domain/session-alert.js';
 
 const COLUMNS = `id, user_id AS "userId", session_id AS "sessionId", type, severity, message, details, occurrences,
   created_at AS "createdAt", last_occurred_at AS "lastOccurredAt", acknowledged_at AS "acknowledgedAt"`;
+
+/**
+ * An alert as COLUMNS selects it, which is the SessionAlert itself: `type` and `severity` are only
+ * ever written from their enums, and `details` (jsonb) comes back parsed.
+ */
+interface SessionAlertRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly sessionId: string | null;
+  readonly type: SessionAlertType;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly details: Record<string, unknown> | null;
+  readonly occurrences: number;
+  readonly createdAt: Date;
+  readonly lastOccurredAt: Date;
+  readonly acknowledgedAt: Date | null;
+}
 
 @Injectable()
 export class SessionAlertRepository {
@@ -17,7 +36,8 @@ export class SessionAlertRepository {
 
   /** The latest alert of this cause, if any. */
   async findLatest(tx: EntityManager, userId: string, foldKey: string): Promise<SessionAlert | undefined> {
-    const rows = await tx.query(
+    const rows = await queryRows<SessionAlertRow>(
+      tx,
       `SELECT ${COLUMNS} FROM session_alerts WHERE user_id = $1 AND fold_key = $2 ORDER BY last_occurred_at DESC LIMIT 1`,
       [userId, foldKey],
     );
@@ -25,15 +45,17 @@ export class SessionAlertRepository {
   }
 
   async fold(tx: EntityManager, alertId: string, now: Date): Promise<SessionAlert> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionAlertRow>(
+      tx,
       `UPDATE session_alerts SET occurrences = occurrences + 1, last_occurred_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
       [alertId, now],
     );
-    return rows[0][0];
+    return rows[0];
   }
 
   async insert(tx: EntityManager, candidate: AlertCandidate, now: Date): Promise<SessionAlert> {
-    const rows = await tx.query(
+    const rows = await queryRows<SessionAlertRow>(
+      tx,
       `INSERT INTO session_alerts (id, user_id, session_id, type, severity, message, details, fold_key, created_at, last_occurred_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        RETURNING ${COLUMNS}`,
@@ -43,7 +65,8 @@ export class SessionAlertRepository {
   }
 
   list(userId: string, unacknowledgedOnly: boolean): Promise<SessionAlert[]> {
-    return this.db.query(
+    return queryRows<SessionAlertRow>(
+      this.db,
       `SELECT ${COLUMNS} FROM session_alerts
         WHERE user_id = $1 AND ($2 = false OR acknowledged_at IS NULL)
         ORDER BY created_at DESC, id DESC LIMIT 500`,
@@ -52,16 +75,17 @@ export class SessionAlertRepository {
   }
 
   async getById(id: string): Promise<SessionAlert | undefined> {
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM session_alerts WHERE id = $1`, [id]);
+    const rows = await queryRows<SessionAlertRow>(this.db, `SELECT ${COLUMNS} FROM session_alerts WHERE id = $1`, [id]);
     return rows[0];
   }
 
   /** Idempotent: the first acknowledgement's time is kept. */
   async acknowledge(id: string, now: Date): Promise<SessionAlert> {
-    const rows = await this.db.query(
+    const { rows } = await queryUpdateOrDelete<SessionAlertRow>(
+      this.db,
       `UPDATE session_alerts SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, now],
     );
-    return rows[0][0];
+    return rows[0];
   }
 }

@@ -1,9 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
 import type { Device, DeviceDescription, DeviceType } from '../domain/device.js';
 
-const DEVICE_FIELDS: Readonly<Record<keyof Device, string>> = {
+/** A device as deviceColumns() selects it; toDevice narrows `type` (a varchar) to DeviceType. */
+export interface DeviceRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly type: string;
+  readonly name: string | null;
+  readonly model: string | null;
+  readonly osVersion: string | null;
+  readonly appVersion: string | null;
+  readonly trusted: boolean;
+  readonly trustedAt: Date | null;
+  readonly firstSeenAt: Date;
+  readonly lastSeenAt: Date;
+}
+
+/** A DeviceRow's columns as deviceColumns(prefix) names them, for a device read beside other rows. */
+export type PrefixedDeviceRow<Prefix extends string> = {
+  readonly [Field in keyof DeviceRow as `${Prefix}${Field}`]: DeviceRow[Field];
+};
+
+interface UpsertedDeviceRow extends DeviceRow {
+  readonly inserted: boolean;
+}
+
+const DEVICE_FIELDS: Readonly<Record<keyof DeviceRow, string>> = {
   id: 'id',
   userId: 'user_id',
   type: 'type',
@@ -21,8 +46,11 @@ const DEVICE_FIELDS: Readonly<Record<keyof Device, string>> = {
 export const deviceColumns = (prefix = ''): string =>
   Object.entries(DEVICE_FIELDS).map(([field, column]) => `${column} AS "${prefix}${field}"`).join(', ');
 
-export const toDevice = (row: Record<string, unknown>, prefix = ''): Device => {
-  const field = <K extends keyof Device>(name: K) => row[`${prefix}${name}`] as Device[K];
+export const toDevice = <Prefix extends string = ''>(row: PrefixedDeviceRow<NoInfer<Prefix>>, prefix?: Prefix): Device => {
+  // TypeScript cannot follow a computed column name back to its field; PrefixedDeviceRow checked
+  // the names at the call, so each read here only restates that column's type.
+  const columns: Readonly<Record<string, unknown>> = row;
+  const field = <Field extends keyof DeviceRow>(name: Field) => columns[`${prefix ?? ''}${name}`] as DeviceRow[Field];
   return {
     id: field('id'),
     userId: field('userId'),
@@ -57,7 +85,8 @@ export class DeviceRepository {
     device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date },
   ): Promise<{ device: Device; inserted: boolean }> {
     const { description: d } = device;
-    const rows: Record<string, unknown>[] = await tx.query(
+    const rows = await queryRows<UpsertedDeviceRow>(
+      tx,
       `INSERT INTO devices (id, user_id, fingerprint, type, name, model, os_version, app_version, first_seen_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT (user_id, fingerprint) DO UPDATE SET
@@ -68,35 +97,36 @@ export class DeviceRepository {
        RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
       [device.id, device.userId, device.fingerprint, d.type, d.name ?? null, d.model ?? null, d.osVersion ?? null, d.appVersion ?? null, device.now],
     );
-    const row = rows[0]!;
-    return { device: toDevice(row), inserted: row.inserted as boolean };
+    const row = rows[0];
+    return { device: toDevice(row), inserted: row.inserted };
   }
 
   async listForUser(userId: string): Promise<Device[]> {
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
-    return rows.map((row: Record<string, unknown>) => toDevice(row));
+    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
+    return rows.map((row) => toDevice(row));
   }
 
   async getById(id: string): Promise<Device | undefined> {
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]);
+    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]);
     return rows[0] ? toDevice(rows[0]) : undefined;
   }
 
   /** Returns the device as it is after the change, or undefined when it does not exist. */
   async setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<DeviceRow>(
+      tx,
       `UPDATE devices SET trusted = $2, trusted_at = CASE WHEN $2 THEN COALESCE(trusted_at, $3) END
         WHERE id = $1
         RETURNING ${COLUMNS}`,
       [id, trusted, now],
     );
-    const row = rows[0]?.[0];
+    const row = rows[0];
     return row ? toDevice(row) : undefined;
   }
 
   async getByIds(ids: readonly string[]): Promise<Device[]> {
     if (ids.length === 0) return [];
-    const rows: Record<string, unknown>[] = await this.db.query(`SELECT ${COLUMNS} FROM devices WHERE id = ANY ($1)`, [[...ids]]);
+    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE id = ANY ($1)`, [[...ids]]);
     return rows.map((row) => toDevice(row));
   }
 }

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { queryUpdateOrDelete } from '../../../database/typed-query.js';
+
+interface ReservedVersionRow {
+  readonly version: number;
+}
 
 @Injectable()
 export class SessionEventVersionRepository {
@@ -18,11 +23,12 @@ export class SessionEventVersionRepository {
    * row lock it takes orders concurrent changes of one user.
    */
   async reserve(tx: EntityManager, userId: string, count: number): Promise<number> {
-    const rows = await tx.query(`UPDATE users SET event_version = event_version + $2 WHERE id = $1 RETURNING event_version AS "version"`, [
-      userId,
-      count,
-    ]);
-    const last: number = rows[0][0].version;
+    const { rows } = await queryUpdateOrDelete<ReservedVersionRow>(
+      tx,
+      `UPDATE users SET event_version = event_version + $2 WHERE id = $1 RETURNING event_version AS "version"`,
+      [userId, count],
+    );
+    const last = rows[0].version;
     return last - count + 1;
   }
 }

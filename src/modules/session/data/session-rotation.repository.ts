@@ -1,15 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
 import { Role } from '../../../kernel/role.js';
+import type { AddressHistoryRow } from '../../activity/data/session-activity.repository.js';
 import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
-import { toDevice } from '../../device/data/device.repository.js';
+import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repository.js';
 import type { User } from '../../user/domain/user.js';
 import type { Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
-import { toSession } from './session.repository.js';
+import { toSession, type SessionRow } from './session.repository.js';
 import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL } from './session-rotation.sql.js';
+
+/** LOCK_BY_TOKEN_SQL's row: the session with its rotation columns, its device under `device.`, the presented generation and the user. */
+interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
+  readonly refreshGeneration: number;
+  readonly refreshCommittedGeneration: number;
+  readonly refreshRotatedAt: Date | null;
+  readonly refreshSuccessorCiphertext: Buffer | null;
+  readonly presentedGeneration: number;
+  readonly userEmail: string;
+  readonly userRoles: string[];
+  readonly userCreatedAt: Date;
+}
+
+/** ROTATE_SQL's row: the session after the rotation, the user's reserved event version, and what the log held before. */
+interface RotatedSessionRow extends SessionRow, AddressHistoryRow {
+  readonly version: number;
+}
 
 /** A presented refresh token's session, read under the user's and the session's row locks. */
 export interface LockedRotation {
@@ -58,14 +77,14 @@ export class SessionRotationRepository {
 
   /** Undefined for a token never issued (or whose session is gone). */
   async lockByToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
-    const rows = await tx.query(LOCK_BY_TOKEN_SQL, [tokenHash]);
+    const rows = await queryRows<LockedRotationRow>(tx, LOCK_BY_TOKEN_SQL, [tokenHash]);
     const row = rows[0];
     if (!row) return undefined;
     const session = toSession(row);
     return {
       presentedGeneration: row.presentedGeneration,
       session,
-      user: { id: session.userId, email: row.userEmail, roles: (row.userRoles as string[]).map((role) => role as Role), createdAt: row.userCreatedAt },
+      user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt },
       device: toDevice(row, 'device.'),
       successorCiphertext: row.refreshSuccessorCiphertext,
       rotation: {
@@ -85,7 +104,7 @@ export class SessionRotationRepository {
    * second successor impossible.
    */
   async rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
-    const rows = await tx.query(ROTATE_SQL, [
+    const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, ROTATE_SQL, [
       r.session.id,
       r.session.userId,
       r.session.deviceId,
@@ -100,7 +119,7 @@ export class SessionRotationRepository {
       ADDRESS_USE_TYPES,
       r.addressKnownSince,
     ]);
-    const row = rows[0][0];
+    const row = rows[0];
     return { session: toSession(row), version: row.version, recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
   }
 
@@ -120,7 +139,7 @@ export class SessionRotationRepository {
 
   /** One batch of FORGET_SPENT_SUCCESSORS_SQL, in a transaction of its own; returns how many were deleted. */
   async forgetSpentSuccessors(rotatedBy: Date, limit: number): Promise<number> {
-    const [, count] = await this.db.query(FORGET_SPENT_SUCCESSORS_SQL, [rotatedBy, limit]);
-    return count;
+    const { affected } = await queryUpdateOrDelete(this.db, FORGET_SPENT_SUCCESSORS_SQL, [rotatedBy, limit]);
+    return affected;
   }
 }

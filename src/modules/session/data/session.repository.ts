@@ -1,15 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
 import type { Role } from '../../../kernel/role.js';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
-import type { SessionEntity } from './session.entity.js';
 
 export const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
   created_at AS "createdAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
   ip_address AS "ipAddress", user_agent AS "userAgent"`;
 
-export const toSession = (row: Pick<SessionEntity, keyof Session>): Session => ({
+/** A session as SESSION_COLUMNS selects it; toSession narrows the two varchar columns to their enums. */
+export interface SessionRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly status: string;
+  readonly endReason: string | null;
+  readonly createdAt: Date;
+  readonly lastActivityAt: Date;
+  readonly expiresAt: Date;
+  readonly endedAt: Date | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+}
+
+export const toSession = (row: SessionRow): Session => ({
   id: row.id,
   userId: row.userId,
   deviceId: row.deviceId,
@@ -34,6 +49,31 @@ export interface SessionAuthState {
   readonly roles: readonly Role[];
 }
 
+/**
+ * getAuthStates' row: the session's SessionAuthState as it is, plus its id. The status column's
+ * CHECK admits only SessionStatus values, and users.roles only Role values ('{USER}' by default,
+ * otherwise written from Role).
+ */
+interface SessionAuthStateRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly status: SessionStatus;
+  readonly lastActivityAt: Date;
+  readonly expiresAt: Date;
+  readonly committedGeneration: number;
+  readonly roles: readonly Role[];
+}
+
+interface RefreshTokenOwnerRow {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly generation: number;
+}
+
+interface UserIdRow {
+  readonly userId: string;
+}
+
 export interface NewSession {
   readonly id: string;
   readonly userId: string;
@@ -54,7 +94,8 @@ export class SessionRepository {
   }
 
   async insert(tx: EntityManager, s: NewSession): Promise<Session> {
-    const rows = await tx.query(
+    const rows = await queryRows<SessionRow>(
+      tx,
       `INSERT INTO sessions (id, user_id, device_id, status, created_at, last_activity_at, expires_at, ip_address, user_agent)
        VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5, $6, $7)
        RETURNING ${SESSION_COLUMNS}`,
@@ -70,7 +111,8 @@ export class SessionRepository {
 
   /** Which session, user and generation a refresh token belongs to. None of these ever change, so no lock is needed. */
   async findRefreshToken(tokenHash: Buffer): Promise<{ sessionId: string; userId: string; generation: number } | undefined> {
-    const rows = await this.db.query(
+    const rows = await queryRows<RefreshTokenOwnerRow>(
+      this.db,
       `SELECT t.session_id AS "sessionId", s.user_id AS "userId", t.generation
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1`,
@@ -91,13 +133,14 @@ export class SessionRepository {
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session | undefined> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
       `UPDATE sessions SET status = $2, end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
         WHERE id = $1 AND status = 'ACTIVE'
         RETURNING ${SESSION_COLUMNS}`,
       [sessionId, status, reason, now],
     );
-    const row = rows[0]?.[0];
+    const row = rows[0];
     return row ? toSession(row) : undefined;
   }
 
@@ -106,7 +149,8 @@ export class SessionRepository {
    * SESSION_LIMIT. Sessions already past a timeout are left to the sweeper: they do not count.
    */
   async endBeyondLimit(tx: EntityManager, userId: string, keep: number, now: Date, idleCutoff: Date): Promise<Session[]> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
       `UPDATE sessions SET status = 'REVOKED', end_reason = 'SESSION_LIMIT', ended_at = $3, refresh_successor_ciphertext = NULL
         WHERE id IN (
           SELECT id FROM sessions
@@ -116,22 +160,24 @@ export class SessionRepository {
         RETURNING ${SESSION_COLUMNS}`,
       [userId, keep, now, idleCutoff],
     );
-    return rows[0].map(toSession);
+    return rows.map(toSession);
   }
 
   async endAllOnDevice(tx: EntityManager, deviceId: string, reason: SessionEndReason, now: Date): Promise<Session[]> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
       `UPDATE sessions SET status = 'REVOKED', end_reason = $2, ended_at = $3, refresh_successor_ciphertext = NULL
         WHERE device_id = $1 AND status = 'ACTIVE'
         RETURNING ${SESSION_COLUMNS}`,
       [deviceId, reason, now],
     );
-    return rows[0].map(toSession);
+    return rows.map(toSession);
   }
 
   /** Users with sessions past their absolute lifetime or idle cutoff, for the sweeper. */
   async findUsersWithExpiredSessions(now: Date, idleCutoff: Date, limit: number): Promise<string[]> {
-    const rows: { userId: string }[] = await this.db.query(
+    const rows = await queryRows<UserIdRow>(
+      this.db,
       `SELECT DISTINCT user_id AS "userId" FROM (
          SELECT user_id FROM sessions
           WHERE status = 'ACTIVE' AND (expires_at <= $1 OR last_activity_at <= $2)
@@ -147,7 +193,8 @@ export class SessionRepository {
    * conditional update ends each session once however many instances sweep.
    */
   async endExpiredOfUser(tx: EntityManager, userId: string, now: Date, idleCutoff: Date): Promise<Session[]> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
       `UPDATE sessions SET status = 'EXPIRED',
               end_reason = CASE WHEN expires_at <= $2 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END,
               ended_at = $2, refresh_successor_ciphertext = NULL
@@ -159,16 +206,17 @@ export class SessionRepository {
         RETURNING ${SESSION_COLUMNS}`,
       [userId, now, idleCutoff],
     );
-    return rows[0].map(toSession);
+    return rows.map(toSession);
   }
 
   /** Refresh-token hashes are only needed while reuse can still be detected in a live session. */
   async deleteRefreshTokensOfSessionsEndedBefore(cutoff: Date): Promise<number> {
-    const [, count] = await this.db.query(
+    const { affected } = await queryUpdateOrDelete(
+      this.db,
       `DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE status <> 'ACTIVE' AND ended_at < $1)`,
       [cutoff],
     );
-    return count;
+    return affected;
   }
 
   async endAllForUser(
@@ -178,23 +226,25 @@ export class SessionRepository {
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session[]> {
-    const rows = await tx.query(
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
       `UPDATE sessions SET status = 'REVOKED', end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
         WHERE user_id = $1 AND status = 'ACTIVE' AND ($2::uuid IS NULL OR id <> $2::uuid)
         RETURNING ${SESSION_COLUMNS}`,
       [userId, exceptSessionId, reason, now],
     );
-    return rows[0].map(toSession);
+    return rows.map(toSession);
   }
 
   async getById(id: string): Promise<Session | undefined> {
-    const rows = await this.db.query(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
+    const rows = await queryRows<SessionRow>(this.db, `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
     return rows[0] ? toSession(rows[0]) : undefined;
   }
 
   /** Active and not yet run out at `now`, whether or not the sweeper has caught up with them. */
   async listActive(userId: string, now: Date, idleTimeoutMs: number): Promise<Session[]> {
-    const rows = await this.db.query(
+    const rows = await queryRows<SessionRow>(
+      this.db,
       `SELECT ${SESSION_COLUMNS} FROM sessions
         WHERE user_id = $1 AND status = 'ACTIVE' AND expires_at > $2 AND last_activity_at > $3
         ORDER BY last_activity_at DESC, id`,
@@ -210,7 +260,8 @@ export class SessionRepository {
   /** One read for many sessions: the socket registry re-checks every open socket this way. */
   async getAuthStates(sessionIds: readonly string[]): Promise<Map<string, SessionAuthState>> {
     if (sessionIds.length === 0) return new Map();
-    const rows: (SessionAuthState & { readonly id: string })[] = await this.db.query(
+    const rows = await queryRows<SessionAuthStateRow>(
+      this.db,
       `SELECT s.id, s.user_id AS "userId", s.status, s.last_activity_at AS "lastActivityAt", s.expires_at AS "expiresAt",
               s.refresh_committed_generation AS "committedGeneration", u.roles
          FROM sessions s JOIN users u ON u.id = s.user_id

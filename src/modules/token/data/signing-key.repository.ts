@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { queryRows } from '../../../database/typed-query.js';
 import { SigningKeyEntity } from './signing-key.entity.js';
+
+/** A signing key as listUsable selects it: every column of a SigningKeyEntity, public_jwk (jsonb) parsed. */
+interface SigningKeyRow {
+  readonly kid: string;
+  readonly algorithm: string;
+  readonly publicJwk: Record<string, unknown>;
+  readonly privateKeyCiphertext: Buffer;
+  readonly createdAt: Date;
+  readonly activatedAt: Date;
+  readonly retiredAt: Date | null;
+}
 
 /** Any constant will do, as long as every instance uses the same one. */
 const KEY_CREATION_LOCK = 7_315_046_212;
@@ -45,7 +57,8 @@ export class SigningKeyRepository {
 
   /** The active key and every retired key whose tokens may still be in use. */
   listUsable(retiredAfter: Date): Promise<SigningKeyEntity[]> {
-    return this.db.query(
+    return queryRows<SigningKeyRow>(
+      this.db,
       `SELECT kid, algorithm, public_jwk AS "publicJwk", private_key_ciphertext AS "privateKeyCiphertext",
               created_at AS "createdAt", activated_at AS "activatedAt", retired_at AS "retiredAt"
          FROM signing_keys

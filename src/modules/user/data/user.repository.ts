@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { queryRows } from '../../../database/typed-query.js';
 import { Role } from '../../../kernel/role.js';
 import type { User } from '../domain/user.js';
 import { UserEntity } from './user.entity.js';
@@ -10,7 +11,15 @@ export interface UserWithPassword {
   readonly passwordHash: string;
 }
 
-const toUser = (row: UserEntity): User => ({
+/** The columns a User is made of: what insertIfEmailFree returns, and part of a UserEntity. */
+interface UserRow {
+  readonly id: string;
+  readonly email: string;
+  readonly roles: string[];
+  readonly createdAt: Date;
+}
+
+const toUser = (row: UserRow): User => ({
   id: row.id,
   email: row.email,
   roles: row.roles.map((role) => role as Role),
@@ -33,7 +42,8 @@ export class UserRepository {
 
   /** Returns undefined when the email is taken: the unique constraint decides, not a prior read. */
   async insertIfEmailFree(user: { id: string; email: string; passwordHash: string; roles: Role[] }): Promise<User | undefined> {
-    const rows: UserEntity[] = await this.db.query(
+    const rows = await queryRows<UserRow>(
+      this.db,
       `INSERT INTO users (id, email, password_hash, roles) VALUES ($1, $2, $3, $4)
        ON CONFLICT (email) DO NOTHING
        RETURNING id, email, roles, created_at AS "createdAt"`,
