@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { preparedOn, queryRows, queryUpdateOrDelete, type PreparedStatement } from '../../../database/typed-query.js';
 import { Role } from '../../../kernel/role.js';
 import type { AddressHistoryRow } from '../../activity/data/session-activity.repository.js';
 import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
@@ -73,11 +74,20 @@ export interface Replay {
  */
 @Injectable()
 export class SessionRotationRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly lockStatement: PreparedStatement | string;
+  private readonly rotateStatement: PreparedStatement | string;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.lockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock', LOCK_BY_TOKEN_SQL);
+    this.rotateStatement = preparedOn(config.database.kind, 'tessera_rotation_write', ROTATE_SQL);
+  }
 
   /** Undefined for a token never issued (or whose session is gone). */
   async lockByToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
-    const rows = await queryRows<LockedRotationRow>(tx, LOCK_BY_TOKEN_SQL, [tokenHash]);
+    const rows = await queryRows<LockedRotationRow>(tx, this.lockStatement, [tokenHash]);
     const row = rows[0];
     if (!row) return undefined;
     const session = toSession(row);
@@ -104,7 +114,7 @@ export class SessionRotationRepository {
    * second successor impossible.
    */
   async rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
-    const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, ROTATE_SQL, [
+    const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, [
       r.session.id,
       r.session.userId,
       r.session.deviceId,
