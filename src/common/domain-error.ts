@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
+  | 'CSRF_BLOCKED'
   | 'SERVICE_UNAVAILABLE';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -25,6 +26,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   BAD_USER_INPUT: 400,
   RATE_LIMITED: 429,
+  CSRF_BLOCKED: 400,
   SERVICE_UNAVAILABLE: 503,
 };
 

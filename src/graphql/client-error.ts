@@ -23,6 +23,8 @@ const GRAPHQL_CLIENT_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+const CSRF_REFUSAL = /Cross-Site Request Forgery/;
+
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: 'BAD_USER_INPUT',
   401: 'UNAUTHENTICATED',
@@ -56,6 +58,12 @@ export function toClientError(error: unknown): ClientError {
   }
   if (error instanceof GraphQLError && !(error.originalError instanceof DomainError)) {
     const code = error.extensions?.code;
+    // Apollo's CSRF prevention: a request a browser could have sent cross-site without a
+    // preflight (a GET, or a form's content type). Its own code, so that a client can tell "send
+    // JSON, or the apollo-require-preflight header" from a field that failed validation.
+    if (code === 'BAD_REQUEST' && CSRF_REFUSAL.test(error.message)) {
+      return { code: 'CSRF_BLOCKED', message: error.message, status: 400, extensions: {} };
+    }
     if (typeof code === 'string' && GRAPHQL_CLIENT_CODES.has(code)) {
       return { code: 'BAD_USER_INPUT', message: error.message, status: 400, extensions: {} };
     }

@@ -1,5 +1,5 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { toClientError } from './client-error.js';
 
 /**
@@ -16,6 +16,23 @@ export class HttpErrorFilter implements ExceptionFilter {
     const error = toClientError(exception);
     const retryAfter = error.extensions.retryAfterSeconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    if (error.status === 401) {
+      const presented = host.switchToHttp().getRequest<Request>().headers.authorization !== undefined;
+      response.setHeader('WWW-Authenticate', bearerChallenge(error.code, presented));
+    }
     response.status(error.status).json({ error: { ...error.extensions, code: error.code, message: error.message } });
   }
+}
+
+/** The access token was presented and refused: RFC 6750 §3.1's `invalid_token`. */
+const INVALID_TOKEN_CODES = new Set<string>(['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'SESSION_EXPIRED']);
+
+/**
+ * RFC 6750 §3: a 401 names the scheme it wants, with `invalid_token` only when a token was sent
+ * and refused (§3.1: no error code for a request that carried none). Refused credentials of
+ * another kind (a password, a refresh token) get the bare challenge: the answer's code says what
+ * went wrong.
+ */
+function bearerChallenge(code: string, tokenPresented: boolean): string {
+  return tokenPresented && INVALID_TOKEN_CODES.has(code) ? 'Bearer realm="tessera", error="invalid_token"' : 'Bearer realm="tessera"';
 }
