@@ -1,0 +1,407 @@
+import { randomBytes } from 'node:crypto';
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { Clock } from '../../../common/clock.js';
+import { DataCipher } from '../../../common/data-cipher.js';
+import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
+import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
+import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
+import { FakeTokenSigner } from '../../../../test/unit/fake-token-signer.js';
+import { endedSession, LAPTOP, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
+import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
+import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
+import { InMemorySessionRotationRepository } from '../../../../test/unit/in-memory-session-rotation-repository.js';
+import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
+import { TokenSigner } from '../../token/domain/token-signer.js';
+import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
+import { SessionRotationRepository } from '../data/session-rotation.repository.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { SessionEndReason, SessionStatus } from './session.js';
+import { SessionLoginThrottle } from './session-login-throttle.js';
+import { SessionRefreshService } from './session-refresh.service.js';
+import { SessionTerminator } from './session-terminator.js';
+
+const defaults = loadConfig({});
+const GRACE = defaults.refreshReuseGraceMs;
+const IDLE = defaults.sessionIdleTimeoutMs;
+
+describe('SessionRefreshService', () => {
+  let sut: SessionRefreshService;
+  let db: InMemoryDatabase;
+  let clock: ManualClock;
+  let events: RecordedEvents;
+  let signer: FakeTokenSigner;
+  let sessions: InMemorySessionRepository;
+
+  async function setUp(env: Record<string, string> = {}): Promise<void> {
+    const config = loadConfig(env);
+    db = new InMemoryDatabase();
+    clock = new ManualClock(START);
+    signer = new FakeTokenSigner(clock, config.accessTokenTtlMs);
+    sessions = new InMemorySessionRepository(db);
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        SessionRefreshService,
+        SessionTerminator,
+        SessionLoginThrottle,
+        SessionMetrics,
+        DomainEvents,
+        { provide: SessionRepository, useValue: sessions },
+        { provide: SessionRotationRepository, useValue: new InMemorySessionRotationRepository(db) },
+        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: TokenSigner, useValue: signer },
+        { provide: DataCipher, useValue: new DataCipher(randomBytes(32)) },
+        { provide: Clock, useValue: clock },
+        { provide: APP_CONFIG, useValue: config },
+      ],
+    }).compile();
+    sut = moduleRef.get(SessionRefreshService);
+    events = new RecordedEvents(moduleRef.get(DomainEvents));
+  }
+
+  beforeEach(() => setUp());
+
+  /** A user signed in a minute ago: their session is at generation 0, `refreshToken` its current token. */
+  const signedIn = (overrides: Parameters<typeof seedSession>[2] = {}) => {
+    const user = seedUser(db);
+    const device = seedDevice(db, user);
+    return { user, device, ...seedSession(db, { user, device }, { createdAt: new Date(START.getTime() - MINUTE), ...overrides }) };
+  };
+
+  /** What the guard does on the first request with an access token of `generation`: the client proves it holds it. */
+  const useAccessTokenOf = (sessionId: string, generation: number) => sessions.touch(sessionId, clock.now(), generation);
+
+  const refreshTokenActivity = (sessionId: string) =>
+    [...db.rows.activity.values()].filter((a) => a.sessionId === sessionId && a.type === SessionActivityType.TOKEN_REFRESHED);
+
+  describe('refresh', () => {
+    it('rotates the current token: a new refresh token of the next generation, an access token for it, and SESSION_REFRESHED', async () => {
+      const { user, device, session, refreshToken } = signedIn();
+
+      const grant = await sut.refresh(refreshToken, LAPTOP);
+
+      expect(grant.refreshOutcome).toBe('rotated');
+      expect(isWellFormedRefreshToken(grant.refreshToken)).toBe(true);
+      expect(grant.refreshToken).not.toBe(refreshToken);
+      expect(db.rows.refreshTokens.get(hashToken(grant.refreshToken).toString('hex'))).toMatchObject({
+        sessionId: session.id,
+        generation: 1,
+      });
+      expect(signer.requests).toEqual([{ userId: user.id, sessionId: session.id, roles: user.roles, generation: 1 }]);
+      expect(grant).toMatchObject({ accessToken: 'access-1', accessTokenExpiresAt: new Date(START.getTime() + defaults.accessTokenTtlMs) });
+      expect(grant.refreshTokenExpiresAt).toEqual(session.expiresAt);
+      expect(sessionRow(db, session.id)).toMatchObject({
+        refreshGeneration: 1,
+        refreshCommittedGeneration: 0,
+        refreshRotatedAt: START,
+        lastActivityAt: START,
+        ipAddress: LAPTOP.ipAddress,
+        userAgent: LAPTOP.userAgent,
+      });
+      expect(events.all).toEqual([
+        {
+          type: 'SESSION_REFRESHED',
+          version: 1,
+          session: grant.session,
+          device: { ...device, lastSeenAt: START },
+          recorded: { hasEarlierActivity: false, ipSeenRecently: false },
+          client: LAPTOP,
+        },
+      ]);
+      expect(grant.device).toEqual({ ...device, lastSeenAt: START });
+    });
+
+    it('rotates the successor in turn once it is current', async () => {
+      const { refreshToken } = signedIn();
+      const first = await sut.refresh(refreshToken, PHONE);
+      clock.advance(MINUTE);
+
+      const second = await sut.refresh(first.refreshToken, PHONE);
+
+      expect(second.refreshOutcome).toBe('rotated');
+      expect(signer.requests.map((r) => r.generation)).toEqual([1, 2]);
+      expect(events.of('SESSION_REFRESHED').map((e) => e.version)).toEqual([1, 2]);
+    });
+
+    it('keeps the device’s later last-seen time when another instance’s clock runs ahead', async () => {
+      const ahead = new Date(START.getTime() + MINUTE);
+      const { refreshToken } = signedIn();
+      db.seed((tables) => {
+        for (const device of tables.devices.values()) tables.devices.set(device.id, { ...device, lastSeenAt: ahead });
+      });
+
+      const grant = await sut.refresh(refreshToken, PHONE);
+
+      expect(grant.device.lastSeenAt).toEqual(ahead);
+      expect(events.of('SESSION_REFRESHED')[0]?.device.lastSeenAt).toEqual(ahead);
+    });
+
+    it('answers a retried parent with the same successor while the app has not used it (its first answer was lost)', async () => {
+      const { session, refreshToken } = signedIn();
+      const lost = await sut.refresh(refreshToken, PHONE);
+      // However late: an uncommitted successor is only replayed, never rotated past.
+      clock.advance(IDLE - 1);
+
+      const retried = await sut.refresh(refreshToken, LAPTOP);
+
+      expect(retried).toMatchObject({ refreshOutcome: 'replayed', refreshToken: lost.refreshToken, session: { id: session.id } });
+      expect(signer.requests.map((r) => r.generation)).toEqual([1, 1]);
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
+      expect(events.types).toEqual(['SESSION_REFRESHED']);
+      // Recorded where it went, marked a replay so that it does not make the address known.
+      expect(refreshTokenActivity(session.id).map((a) => [a.ipAddress, a.details])).toEqual([
+        [PHONE.ipAddress, null],
+        [LAPTOP.ipAddress, { replayed: true }],
+      ]);
+    });
+
+    it('answers a parent with the same successor within the grace window even once the successor is in use (racing tabs)', async () => {
+      const { session, refreshToken } = signedIn();
+      const first = await sut.refresh(refreshToken, PHONE);
+      await useAccessTokenOf(session.id, 1);
+      clock.advance(GRACE - 1);
+
+      await expect(sut.refresh(refreshToken, PHONE)).resolves.toMatchObject({
+        refreshOutcome: 'replayed',
+        refreshToken: first.refreshToken,
+      });
+    });
+
+    it('revokes the whole session when a rotated refresh token comes back after the grace window', async () => {
+      const { session, refreshToken } = signedIn();
+      const first = await sut.refresh(refreshToken, PHONE);
+      await useAccessTokenOf(session.id, 1);
+      clock.advance(GRACE);
+
+      await expect(sut.refresh(refreshToken, LAPTOP)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+
+      const ended = { ...session, ...sessionRowPublic(session.id) };
+      expect(sessionRow(db, session.id)).toMatchObject({
+        status: SessionStatus.REVOKED,
+        endReason: SessionEndReason.REFRESH_TOKEN_REUSED,
+        endedAt: clock.now(),
+        refreshSuccessorCiphertext: null,
+      });
+      expect(events.all.slice(1)).toEqual([
+        { type: 'REFRESH_TOKEN_REUSED', session: ended, client: LAPTOP },
+        { type: 'SESSION_ENDED', version: 2, session: ended, client: LAPTOP },
+      ]);
+      // The legitimate holder's successor dies with the session: whoever took a copy gains nothing.
+      await expect(sut.refresh(first.refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
+      expect(signer.requests).toHaveLength(1);
+    });
+
+    it('treats a token two generations old as reuse even while the newest successor is unused', async () => {
+      const { session, refreshToken } = signedIn();
+      const first = await sut.refresh(refreshToken, PHONE);
+      clock.advance(1_000);
+      await sut.refresh(first.refreshToken, PHONE);
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.REFRESH_TOKEN_REUSED);
+    });
+
+    it('ends a session past its absolute lifetime as ABSOLUTE_TIMEOUT and refuses with SESSION_EXPIRED', async () => {
+      const { session, refreshToken } = signedIn({ expiresAt: new Date(START.getTime() + 1) });
+      clock.advance(1);
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+
+      expect(sessionRow(db, session.id)).toMatchObject({
+        status: SessionStatus.EXPIRED,
+        endReason: SessionEndReason.ABSOLUTE_TIMEOUT,
+        endedAt: clock.now(),
+      });
+      expect(events.all).toEqual([
+        { type: 'SESSION_ENDED', version: 1, session: { ...session, ...sessionRowPublic(session.id) }, client: PHONE },
+      ]);
+      expect(signer.requests).toEqual([]);
+    });
+
+    it('ends a session idle for the whole timeout as IDLE_TIMEOUT and refuses with SESSION_EXPIRED', async () => {
+      const { session, refreshToken } = signedIn({ lastActivityAt: new Date(START.getTime() - IDLE) });
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+      expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.EXPIRED, endReason: SessionEndReason.IDLE_TIMEOUT });
+    });
+
+    it('refuses a token of a revoked session with SESSION_REVOKED, changing and publishing nothing', async () => {
+      const { session, refreshToken } = signedIn(endedSession(SessionEndReason.LOGOUT, SessionStatus.REVOKED, START));
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.LOGOUT);
+      expect(events.all).toEqual([]);
+    });
+
+    it('refuses a token of an expired session with SESSION_EXPIRED', async () => {
+      const { refreshToken } = signedIn(endedSession(SessionEndReason.IDLE_TIMEOUT, SessionStatus.EXPIRED, START));
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+      expect(events.all).toEqual([]);
+    });
+
+    it('refuses a well-formed token it never issued with INVALID_REFRESH_TOKEN', async () => {
+      signedIn();
+
+      await expect(sut.refresh(generateRefreshToken(), PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      expect(events.all).toEqual([]);
+    });
+
+    it('refuses a malformed token with INVALID_REFRESH_TOKEN before it reaches the database', async () => {
+      await expect(sut.refresh('tsr_not-a-token', PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      expect(db.statements).toEqual([]);
+    });
+
+    it('refuses a token of a generation its session never reached with INVALID_REFRESH_TOKEN', async () => {
+      const { session } = signedIn();
+      const ahead = generateRefreshToken();
+      db.seed((tables) =>
+        tables.refreshTokens.set(hashToken(ahead).toString('hex'), { sessionId: session.id, generation: 1, createdAt: START }),
+      );
+
+      await expect(sut.refresh(ahead, PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.ACTIVE, refreshGeneration: 0 });
+    });
+
+    it('refuses a replay whose stored successor another instance has already deleted, recording nothing', async () => {
+      const { session, refreshToken } = signedIn();
+      await sut.refresh(refreshToken, PHONE);
+      db.seed((tables) => tables.sessions.set(session.id, { ...sessionRow(db, session.id), refreshSuccessorCiphertext: null }));
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      expect(refreshTokenActivity(session.id)).toHaveLength(1);
+      expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
+    });
+
+    it('publishes nothing and hands out no token when the rotation does not commit', async () => {
+      const { session, refreshToken } = signedIn();
+      db.failNextCommit();
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toThrow('Connection terminated unexpectedly');
+
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(0);
+      expect(events.all).toEqual([]);
+      expect(signer.requests).toEqual([]);
+    });
+
+    it('publishes nothing when ending a reused session does not commit', async () => {
+      const { session, refreshToken } = signedIn();
+      await sut.refresh(refreshToken, PHONE);
+      await useAccessTokenOf(session.id, 1);
+      clock.advance(GRACE);
+      db.failNextCommit();
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toThrow('Connection terminated unexpectedly');
+
+      expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.types).toEqual(['SESSION_REFRESHED']);
+    });
+
+    it('of many concurrent refreshes with one token, rotates exactly once and replays that successor to the rest', async () => {
+      const { session, refreshToken } = signedIn();
+
+      const grants = await Promise.all(Array.from({ length: 5 }, () => sut.refresh(refreshToken, PHONE)));
+
+      expect(grants.map((g) => g.refreshOutcome).sort()).toEqual(['replayed', 'replayed', 'replayed', 'replayed', 'rotated']);
+      expect(new Set(grants.map((g) => g.refreshToken)).size).toBe(1);
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
+      expect(events.types).toEqual(['SESSION_REFRESHED']);
+    });
+
+    it('refuses with RATE_LIMITED, before looking at the token, once the address has used its refreshes for the minute', async () => {
+      await setUp({ REFRESH_RATE_LIMIT: '1' });
+      const { refreshToken } = signedIn();
+      await sut.refresh(refreshToken, PHONE);
+
+      await expect(sut.refresh('tsr_not-a-token', PHONE)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+      await expect(sut.refresh('tsr_not-a-token', LAPTOP)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+    });
+  });
+
+  describe('revoke (RFC 7009)', () => {
+    it('ends the session as LOGOUT when its current token is revoked', async () => {
+      const { session, refreshToken } = signedIn();
+
+      await expect(sut.revoke(refreshToken, PHONE)).resolves.toBe(true);
+
+      expect(sessionRow(db, session.id)).toMatchObject({
+        status: SessionStatus.REVOKED,
+        endReason: SessionEndReason.LOGOUT,
+        endedAt: START,
+      });
+      expect(events.all).toEqual([
+        { type: 'SESSION_ENDED', version: 1, session: { ...session, ...sessionRowPublic(session.id) }, client: PHONE },
+      ]);
+    });
+
+    it('ends the session as LOGOUT for a parent that refresh would still replay, since the app itself may hold it', async () => {
+      const { session, refreshToken } = signedIn();
+      await sut.refresh(refreshToken, PHONE);
+
+      await expect(sut.revoke(refreshToken, PHONE)).resolves.toBe(true);
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.LOGOUT);
+    });
+
+    it('ends the session as REFRESH_TOKEN_REUSED for a token refresh would call reuse, so that a thief cannot hide the evidence', async () => {
+      const { session, refreshToken } = signedIn();
+      await sut.refresh(refreshToken, PHONE);
+      await useAccessTokenOf(session.id, 1);
+      clock.advance(GRACE);
+
+      await expect(sut.revoke(refreshToken, LAPTOP)).resolves.toBe(true);
+
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.REFRESH_TOKEN_REUSED);
+      expect(events.types.slice(1)).toEqual(['REFRESH_TOKEN_REUSED', 'SESSION_ENDED']);
+    });
+
+    it('ends a run-out session with its timeout, as refresh would record it', async () => {
+      const { session, refreshToken } = signedIn();
+      clock.advance(IDLE);
+
+      await expect(sut.revoke(refreshToken, PHONE)).resolves.toBe(true);
+      expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.EXPIRED, endReason: SessionEndReason.IDLE_TIMEOUT });
+    });
+
+    it('answers true for a token of an ended session, changing and publishing nothing', async () => {
+      const { session, refreshToken } = signedIn(endedSession(SessionEndReason.REVOKED_BY_ADMIN, SessionStatus.REVOKED, START));
+
+      await expect(sut.revoke(refreshToken, PHONE)).resolves.toBe(true);
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.REVOKED_BY_ADMIN);
+      expect(events.all).toEqual([]);
+    });
+
+    it('answers true, ending nothing, for a token of a generation its session never reached', async () => {
+      const { session } = signedIn();
+      const ahead = generateRefreshToken();
+      db.seed((tables) =>
+        tables.refreshTokens.set(hashToken(ahead).toString('hex'), { sessionId: session.id, generation: 1, createdAt: START }),
+      );
+
+      await expect(sut.revoke(ahead, PHONE)).resolves.toBe(true);
+      expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.all).toEqual([]);
+    });
+
+    it('answers false for a well-formed token it never issued', async () => {
+      signedIn();
+
+      await expect(sut.revoke(generateRefreshToken(), PHONE)).resolves.toBe(false);
+      expect(events.all).toEqual([]);
+    });
+
+    it('answers false for a malformed token without reaching the database', async () => {
+      await expect(sut.revoke('not even close', PHONE)).resolves.toBe(false);
+      expect(db.statements).toEqual([]);
+    });
+  });
+
+  /** The public columns of the session as stored now (what SESSION_COLUMNS selects). */
+  function sessionRowPublic(sessionId: string) {
+    const { status, endReason, endedAt, lastActivityAt, ipAddress, userAgent } = sessionRow(db, sessionId);
+    return { status, endReason, endedAt, lastActivityAt, ipAddress, userAgent };
+  }
+});

@@ -1,0 +1,221 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { Clock } from '../../../common/clock.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
+import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
+import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
+import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
+import { DAY, endedSession, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
+import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
+import { SessionRepository } from '../data/session.repository.js';
+import { SessionEndReason, SessionStatus } from './session.js';
+import { SessionTerminator } from './session-terminator.js';
+
+describe('SessionTerminator', () => {
+  let sut: SessionTerminator;
+  let db: InMemoryDatabase;
+  let clock: ManualClock;
+  let events: RecordedEvents;
+
+  beforeEach(async () => {
+    db = new InMemoryDatabase();
+    clock = new ManualClock(START);
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        SessionTerminator,
+        DomainEvents,
+        { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
+        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: Clock, useValue: clock },
+      ],
+    }).compile();
+    sut = moduleRef.get(SessionTerminator);
+    events = new RecordedEvents(moduleRef.get(DomainEvents));
+  });
+
+  const seedUserWithDevice = () => {
+    const user = seedUser(db);
+    return { user, device: seedDevice(db, user) };
+  };
+
+  describe('endOne', () => {
+    it('ends an active session as revoked at the clock’s time and publishes SESSION_ENDED with the user’s next version', async () => {
+      const owner = seedUserWithDevice();
+      db.seed((tables) => tables.users.set(owner.user.id, { ...owner.user, eventVersion: 41 }));
+      const { session } = seedSession(db, owner);
+      clock.advance(5 * MINUTE);
+
+      const ended = await sut.endOne(owner.user.id, session.id, SessionEndReason.LOGOUT, PHONE);
+
+      expect(ended).toMatchObject({
+        id: session.id,
+        status: SessionStatus.REVOKED,
+        endReason: SessionEndReason.LOGOUT,
+        endedAt: clock.now(),
+      });
+      expect(sessionRow(db, session.id).status).toBe(SessionStatus.REVOKED);
+      expect(events.all).toEqual([{ type: 'SESSION_ENDED', version: 42, session: ended, client: PHONE }]);
+    });
+
+    it('records a timeout as EXPIRED rather than REVOKED', async () => {
+      const owner = seedUserWithDevice();
+      const { session } = seedSession(db, owner);
+
+      const ended = await sut.endOne(owner.user.id, session.id, SessionEndReason.IDLE_TIMEOUT);
+
+      expect(ended).toMatchObject({ status: SessionStatus.EXPIRED, endReason: SessionEndReason.IDLE_TIMEOUT });
+      expect(events.of('SESSION_ENDED')).toEqual([{ type: 'SESSION_ENDED', version: 1, session: ended, client: undefined }]);
+    });
+
+    it('answers undefined for a session that had already ended, keeps its first reason and publishes nothing', async () => {
+      const owner = seedUserWithDevice();
+      const { session } = seedSession(db, owner, endedSession(SessionEndReason.REVOKED_BY_ADMIN, SessionStatus.REVOKED, START));
+
+      const ended = await sut.endOne(owner.user.id, session.id, SessionEndReason.LOGOUT);
+
+      expect(ended).toBeUndefined();
+      expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.REVOKED_BY_ADMIN);
+      expect(events.all).toEqual([]);
+      // No version is spent on a change that did not happen: clients would see a gap.
+      expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(0);
+    });
+
+    it('answers undefined for a session that does not exist', async () => {
+      const { user } = seedUserWithDevice();
+
+      await expect(sut.endOne(user.id, 'no-such-session', SessionEndReason.LOGOUT)).resolves.toBeUndefined();
+      expect(events.all).toEqual([]);
+    });
+
+    it('leaves the session active and publishes nothing when the change does not commit', async () => {
+      const owner = seedUserWithDevice();
+      const { session } = seedSession(db, owner);
+      db.failNextCommit();
+
+      await expect(sut.endOne(owner.user.id, session.id, SessionEndReason.LOGOUT)).rejects.toThrow('Connection terminated');
+
+      expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.all).toEqual([]);
+    });
+  });
+
+  describe('endAllOfUser', () => {
+    it('ends every active session of the user but the one excepted, with consecutive versions', async () => {
+      const owner = seedUserWithDevice();
+      const kept = seedSession(db, owner).session;
+      const first = seedSession(db, owner).session;
+      const second = seedSession(db, owner).session;
+      const alreadyEnded = seedSession(db, owner, endedSession(SessionEndReason.LOGOUT, SessionStatus.REVOKED, START)).session;
+      const stranger = seedUserWithDevice();
+      const strangers = seedSession(db, stranger).session;
+
+      const ended = await sut.endAllOfUser(owner.user.id, kept.id, SessionEndReason.REVOKED_BY_USER, PHONE);
+
+      expect(ended.map((s) => s.id).sort()).toEqual([first.id, second.id].sort());
+      expect(ended.every((s) => s.endReason === SessionEndReason.REVOKED_BY_USER)).toBe(true);
+      expect(sessionRow(db, kept.id).status).toBe(SessionStatus.ACTIVE);
+      expect(sessionRow(db, alreadyEnded.id).endReason).toBe(SessionEndReason.LOGOUT);
+      expect(sessionRow(db, strangers.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.of('SESSION_ENDED').map((e) => [e.session.id, e.version])).toEqual([
+        [ended[0]?.id, 1],
+        [ended[1]?.id, 2],
+      ]);
+    });
+
+    it('ends the caller’s own session too when none is excepted', async () => {
+      const owner = seedUserWithDevice();
+      const only = seedSession(db, owner).session;
+
+      const ended = await sut.endAllOfUser(owner.user.id, null, SessionEndReason.PASSWORD_CHANGED);
+
+      expect(ended.map((s) => s.id)).toEqual([only.id]);
+      expect(sessionRow(db, only.id).status).toBe(SessionStatus.REVOKED);
+    });
+
+    it('answers an empty list, reserves no version and publishes nothing when no session is active', async () => {
+      const { user } = seedUserWithDevice();
+
+      await expect(sut.endAllOfUser(user.id, null, SessionEndReason.REVOKED_BY_USER)).resolves.toEqual([]);
+
+      expect(events.all).toEqual([]);
+      expect(db.statements).not.toContain('SessionEventVersionRepository.reserve');
+    });
+  });
+
+  describe('endExpiredOfUser', () => {
+    it('ends the sessions past their absolute lifetime or idle for the timeout, each with its own reason, and no others', async () => {
+      const owner = seedUserWithDevice();
+      const outlived = seedSession(db, owner, { expiresAt: new Date(START.getTime() + DAY) }).session;
+      const idle = seedSession(db, owner).session;
+      clock.advance(DAY);
+      const fresh = seedSession(db, owner, { createdAt: clock.now() }).session;
+      const timeout = 30 * MINUTE;
+
+      const ended = await sut.endExpiredOfUser(owner.user.id, timeout);
+
+      expect(new Map(ended.map((s) => [s.id, s.endReason]))).toEqual(
+        new Map([
+          [outlived.id, SessionEndReason.ABSOLUTE_TIMEOUT],
+          [idle.id, SessionEndReason.IDLE_TIMEOUT],
+        ]),
+      );
+      expect(ended.every((s) => s.status === SessionStatus.EXPIRED)).toBe(true);
+      expect(sessionRow(db, fresh.id).status).toBe(SessionStatus.ACTIVE);
+      // The sweeper's work has no request behind it.
+      expect(events.of('SESSION_ENDED').map((e) => e.client)).toEqual([undefined, undefined]);
+    });
+
+    it('counts idleness from the idle timeout it is given: a session idle one millisecond short of it stays', async () => {
+      const owner = seedUserWithDevice();
+      const { session } = seedSession(db, owner);
+      clock.advance(10 * MINUTE - 1);
+
+      await expect(sut.endExpiredOfUser(owner.user.id, 10 * MINUTE)).resolves.toEqual([]);
+      clock.advance(1);
+      await expect(sut.endExpiredOfUser(owner.user.id, 10 * MINUTE)).resolves.toMatchObject([{ id: session.id }]);
+    });
+  });
+
+  describe('endAllOnDevice and endedEvents (for a transaction that holds the user’s lock)', () => {
+    it('ends the device’s active sessions in the caller’s transaction, leaving publishing to the caller', async () => {
+      const owner = seedUserWithDevice();
+      const otherDevice = seedDevice(db, owner.user);
+      const onDevice = seedSession(db, owner).session;
+      const elsewhere = seedSession(db, { user: owner.user, device: otherDevice }).session;
+      const versions = new InMemorySessionEventVersionRepository(db);
+
+      const ended = await db.transaction(async (tx) => {
+        await versions.lockUser(tx, owner.user.id);
+        return sut.endAllOnDevice(tx, owner.device.id, SessionEndReason.DEVICE_UNTRUSTED, clock.now());
+      });
+
+      expect(ended).toMatchObject([{ id: onDevice.id, status: SessionStatus.REVOKED, endReason: SessionEndReason.DEVICE_UNTRUSTED }]);
+      expect(sessionRow(db, elsewhere.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.all).toEqual([]);
+    });
+
+    it('gives each ended session its own version, from the first one reserved, and the client', async () => {
+      const owner = seedUserWithDevice();
+      db.seed((tables) => tables.users.set(owner.user.id, { ...owner.user, eventVersion: 7 }));
+      const a = seedSession(db, owner).session;
+      const b = seedSession(db, owner).session;
+
+      const built = await db.transaction((tx) => sut.endedEvents(tx, owner.user.id, [a, b], PHONE));
+
+      expect(built).toEqual([
+        { type: 'SESSION_ENDED', version: 8, session: a, client: PHONE },
+        { type: 'SESSION_ENDED', version: 9, session: b, client: PHONE },
+      ]);
+      expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(9);
+    });
+
+    it('reserves nothing for no ended sessions', async () => {
+      const { user } = seedUserWithDevice();
+
+      await expect(db.transaction((tx) => sut.endedEvents(tx, user.id, []))).resolves.toEqual([]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
+    });
+  });
+});

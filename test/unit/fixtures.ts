@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { generateRefreshToken, hashToken } from '../../src/common/opaque-token.js';
+import type { ClientInfo } from '../../src/kernel/client-info.js';
+import { Role } from '../../src/kernel/role.js';
+import { DeviceType, type Device } from '../../src/modules/device/domain/device.js';
+import type { Actor } from '../../src/modules/session/domain/session-grant.js';
+import { SessionStatus, type Session, type SessionEndReason } from '../../src/modules/session/domain/session.js';
+import { toDevice } from './in-memory-device-repository.js';
+import type { InMemoryDatabase, SessionRow, UserRow } from './in-memory-database.js';
+import { toSession } from './in-memory-session-repository.js';
+import { FastPasswordHasher } from './fast-password-hasher.js';
+
+export const START = new Date('2026-11-28T12:00:00Z');
+export const DAY = 24 * 60 * 60_000;
+
+export const PHONE: ClientInfo = { ipAddress: '203.0.113.7', userAgent: 'TesseraApp/3.2 (iOS 18.1)' };
+export const LAPTOP: ClientInfo = { ipAddress: '198.51.100.20', userAgent: 'Mozilla/5.0' };
+
+export function seedUser(db: InMemoryDatabase, overrides: Partial<UserRow> & { password?: string } = {}): UserRow {
+  const { password = 'correct horse battery staple', ...fields } = overrides;
+  const id = fields.id ?? randomUUID();
+  const user: UserRow = {
+    id,
+    email: `user-${id}@example.com`,
+    roles: [Role.USER],
+    createdAt: START,
+    passwordHash: FastPasswordHasher.hashOf(password),
+    eventVersion: 0,
+    ...fields,
+  };
+  db.seed((tables) => tables.users.set(user.id, user));
+  return user;
+}
+
+export function seedDevice(db: InMemoryDatabase, user: Pick<UserRow, 'id'>, overrides: Partial<Device> = {}): Device {
+  const device = {
+    id: randomUUID(),
+    userId: user.id,
+    type: DeviceType.IOS,
+    name: 'iPhone',
+    model: 'iPhone15,2',
+    osVersion: '18.1',
+    appVersion: '3.2.0',
+    trusted: false,
+    trustedAt: null,
+    firstSeenAt: START,
+    lastSeenAt: START,
+    ...overrides,
+    fingerprint: randomUUID(),
+  };
+  db.seed((tables) => tables.devices.set(device.id, device));
+  return toDevice(device);
+}
+
+export interface SeededSession {
+  readonly session: Session;
+  /** Generation 0, the token the login handed out. */
+  readonly refreshToken: string;
+}
+
+/** A session as a login at `createdAt` leaves it (generation 0 current), with any column overridden. */
+export function seedSession(
+  db: InMemoryDatabase,
+  owner: { user: Pick<UserRow, 'id'>; device: Pick<Device, 'id'> },
+  overrides: Partial<SessionRow> = {},
+): SeededSession {
+  const createdAt = overrides.createdAt ?? START;
+  const row: SessionRow = {
+    id: randomUUID(),
+    userId: owner.user.id,
+    deviceId: owner.device.id,
+    status: SessionStatus.ACTIVE,
+    endReason: null,
+    createdAt,
+    lastActivityAt: createdAt,
+    expiresAt: new Date(createdAt.getTime() + 7 * DAY),
+    endedAt: null,
+    ipAddress: PHONE.ipAddress,
+    userAgent: PHONE.userAgent,
+    refreshGeneration: 0,
+    refreshCommittedGeneration: 0,
+    refreshRotatedAt: null,
+    refreshSuccessorCiphertext: null,
+    ...overrides,
+  };
+  const refreshToken = generateRefreshToken();
+  db.seed((tables) => {
+    tables.sessions.set(row.id, row);
+    tables.refreshTokens.set(hashToken(refreshToken).toString('hex'), { sessionId: row.id, generation: 0, createdAt });
+  });
+  return { session: toSession(row), refreshToken };
+}
+
+export function endedSession(reason: SessionEndReason, status: SessionStatus, at: Date): Partial<SessionRow> {
+  return { status, endReason: reason, endedAt: at };
+}
+
+export function actorFor(session: Pick<Session, 'id' | 'userId'>, roles: readonly Role[] = [Role.USER], client: ClientInfo = PHONE): Actor {
+  return { userId: session.userId, sessionId: session.id, roles, client };
+}
+
+/** An administrator with a session of their own, acting on other people's things. */
+export function seedAdmin(db: InMemoryDatabase): Actor {
+  const admin = seedUser(db, { roles: [Role.USER, Role.ADMIN] });
+  const { session } = seedSession(db, { user: admin, device: seedDevice(db, admin) });
+  return actorFor(session, admin.roles, LAPTOP);
+}
+
+/** The row as the database holds it now. */
+export function sessionRow(db: InMemoryDatabase, sessionId: string): SessionRow {
+  const row = db.rows.sessions.get(sessionId);
+  if (!row) throw new Error(`no session ${sessionId}`);
+  return row;
+}

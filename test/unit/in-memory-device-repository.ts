@@ -1,0 +1,87 @@
+import type { EntityManager } from 'typeorm';
+import type { DeviceRepository } from '../../src/modules/device/data/device.repository.js';
+import type { Device, DeviceDescription } from '../../src/modules/device/domain/device.js';
+import type { DeviceRow, InMemoryDatabase } from './in-memory-database.js';
+
+const NAME = 'DeviceRepository';
+
+export const toDevice = ({ fingerprint: _fingerprint, ...device }: DeviceRow): Device => device;
+
+export class InMemoryDeviceRepository implements Pick<
+  DeviceRepository,
+  'transaction' | 'upsertSeen' | 'listForUser' | 'getById' | 'setTrusted'
+> {
+  constructor(private readonly db: InMemoryDatabase) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** INSERT ... ON CONFLICT (user_id, fingerprint) DO UPDATE: what the app says now, where it says anything. */
+  upsertSeen(
+    tx: EntityManager,
+    device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date },
+  ): Promise<{ device: Device; inserted: boolean }> {
+    return this.db.inTransaction(`${NAME}.upsertSeen`, tx, (tables) => {
+      const fingerprint = device.fingerprint.toString('hex');
+      const d = device.description;
+      const known = [...tables.devices.values()].find((row) => row.userId === device.userId && row.fingerprint === fingerprint);
+      if (known) {
+        const updated: DeviceRow = {
+          ...known,
+          name: d.name ?? known.name,
+          osVersion: d.osVersion ?? known.osVersion,
+          appVersion: d.appVersion ?? known.appVersion,
+          lastSeenAt: new Date(Math.max(known.lastSeenAt.getTime(), device.now.getTime())),
+        };
+        tables.devices.set(known.id, updated);
+        return { device: toDevice(updated), inserted: false };
+      }
+      if (!tables.users.has(device.userId)) throw new Error('insert violates foreign key devices_user_id_fkey');
+      const inserted: DeviceRow = {
+        id: device.id,
+        userId: device.userId,
+        fingerprint,
+        type: d.type,
+        name: d.name ?? null,
+        model: d.model ?? null,
+        osVersion: d.osVersion ?? null,
+        appVersion: d.appVersion ?? null,
+        trusted: false,
+        trustedAt: null,
+        firstSeenAt: device.now,
+        lastSeenAt: device.now,
+      };
+      tables.devices.set(inserted.id, inserted);
+      return { device: toDevice(inserted), inserted: true };
+    });
+  }
+
+  listForUser(userId: string): Promise<Device[]> {
+    return this.db.read(`${NAME}.listForUser`, (tables) =>
+      [...tables.devices.values()]
+        .filter((row) => row.userId === userId)
+        .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || a.id.localeCompare(b.id))
+        .map(toDevice),
+    );
+  }
+
+  getById(id: string): Promise<Device | undefined> {
+    return this.db.read(`${NAME}.getById`, (tables) => {
+      const row = tables.devices.get(id);
+      return row && toDevice(row);
+    });
+  }
+
+  /** trusted_at = CASE WHEN trusted THEN COALESCE(trusted_at, now) END: the first trust's time is kept. */
+  setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
+    return this.db.inTransaction(`${NAME}.setTrusted`, tx, (tables) => {
+      const row = tables.devices.get(id);
+      if (!row) return undefined;
+      this.db.assertUserLocked(tx, row.userId, `${NAME}.setTrusted`);
+      const updated: DeviceRow = { ...row, trusted, trustedAt: trusted ? (row.trustedAt ?? now) : null };
+      tables.devices.set(id, updated);
+      return toDevice(updated);
+    });
+  }
+}
