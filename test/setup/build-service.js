@@ -6,7 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export default function buildService() {
+export default function buildService(globalConfig) {
+  // The unit tier alone needs no compiled service: it runs in seconds without this step.
+  const projects = globalConfig?.selectProjects ?? [];
+  if (projects.length > 0 && projects.every((project) => project === 'unit')) return;
   const root = join(import.meta.dirname, '..', '..');
   // tsc still emits when the types are wrong; the tests judge behaviour and `npm run typecheck`
   // (run by .ci/run before the tests) judges types, so a type error here is a warning.
