@@ -13,9 +13,7 @@ import { startEmbeddedPostgres } from './src/database/embedded-postgres.js';
 const config = loadConfigFromEnvironment();
 const embedded = config.database.kind === 'embedded' ? await startEmbeddedPostgres(config.database.dataDir) : undefined;
 
-const dataSource = new DataSource(
-  buildDataSourceOptions({ url: embedded?.url ?? (config.database as { url: string }).url, poolSize: 1 }),
-);
+const dataSource = new DataSource(buildDataSourceOptions({ url: embedded?.url ?? (config.database as { url: string }).url, poolSize: 1 }));
 
 // The CLI ends by destroying the data source; the embedded server must stop with it or the process never exits.
 const destroy = dataSource.destroy.bind(dataSource);

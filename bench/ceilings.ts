@@ -53,7 +53,9 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
           const now = new Date();
           await client.query('BEGIN');
           // Named, as the service sends them: PostgreSQL parses and plans each once per connection.
-          const { rows } = await client.query<LockedRow>({ name: 'tessera_rotation_lock', text: LOCK_BY_TOKEN_SQL }, [hashToken(refreshTokens[chain])]);
+          const { rows } = await client.query<LockedRow>({ name: 'tessera_rotation_lock', text: LOCK_BY_TOKEN_SQL }, [
+            hashToken(refreshTokens[chain]),
+          ]);
           const locked = rows[0];
           if (!locked) throw new Error('the ceiling lost track of a refresh token');
           await client.query({ name: 'tessera_rotation_write', text: ROTATE_SQL }, [

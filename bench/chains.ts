@@ -43,8 +43,12 @@ export async function runChains(
 
 /** The same loop for requests that carry no chain state (a guarded query, say). */
 export async function runClosedLoop(connections: number, request: () => Promise<void>, durationMs: number): Promise<ChainRun> {
-  return runChains(Array.from({ length: connections }, () => ''), async () => {
-    await request();
-    return '';
-  }, durationMs);
+  return runChains(
+    Array.from({ length: connections }, () => ''),
+    async () => {
+      await request();
+      return '';
+    },
+    durationMs,
+  );
 }

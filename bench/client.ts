@@ -24,7 +24,11 @@ export class BenchClient {
   }
 
   async login(email: string, password: string, deviceId: string): Promise<Grant> {
-    const { status, body } = await postJson<Grant>(`${this.baseUrl}/api/auth/session/create`, { email, password, device: { deviceId, type: 'IOS' } });
+    const { status, body } = await postJson<Grant>(`${this.baseUrl}/api/auth/session/create`, {
+      email,
+      password,
+      device: { deviceId, type: 'IOS' },
+    });
     if (status !== 201) throw new Error(`login answered ${status}: ${JSON.stringify(body)}`);
     return body;
   }

@@ -20,7 +20,10 @@ declare module 'oidc-provider' {
   }
 
   class Provider {
-    constructor(issuer: string, configuration: Record<string, unknown> & { findAccount: (ctx: unknown, accountId: string) => Account | Promise<Account> });
+    constructor(
+      issuer: string,
+      configuration: Record<string, unknown> & { findAccount: (ctx: unknown, accountId: string) => Account | Promise<Account> },
+    );
     readonly Client: { find(clientId: string): Promise<object | undefined> };
     readonly Grant: new (properties: { accountId: string; clientId: string }) => GrantModel;
     readonly RefreshToken: new (properties: Record<string, unknown>) => StoredModel;

@@ -60,7 +60,16 @@ async function startPeer(port: number): Promise<void> {
     grant.addResourceScope(API, 'api');
     const grantId = await grant.save();
     const now = Math.floor(Date.now() / 1000);
-    const token = new provider.RefreshToken({ accountId, client, grantId, scope: 'offline_access api', resource: API, gty: 'authorization_code', iiat: now, authTime: now });
+    const token = new provider.RefreshToken({
+      accountId,
+      client,
+      grantId,
+      scope: 'offline_access api',
+      resource: API,
+      gty: 'authorization_code',
+      iiat: now,
+      authTime: now,
+    });
     return token.save();
   };
 

@@ -91,7 +91,9 @@ async function throughput(label: string, run: () => Promise<ChainRun>): Promise<
     p99Ms: repeated(summaries.map((s) => s.p99)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
   };
-  log(`${label}: ${result.requestsPerSecond.median.toFixed(0)} req/s (p50 ${result.p50Ms.median.toFixed(2)} ms, p99 ${result.p99Ms.median.toFixed(2)} ms, errors ${result.errors})`);
+  log(
+    `${label}: ${result.requestsPerSecond.median.toFixed(0)} req/s (p50 ${result.p50Ms.median.toFixed(2)} ms, p99 ${result.p99Ms.median.toFixed(2)} ms, errors ${result.errors})`,
+  );
   results[label] = result;
   return result;
 }
@@ -102,7 +104,9 @@ async function refreshScenarios(client: BenchClient, prefix: string, concurrenci
     const tokens = (await openSessions(client, concurrency)).map((grant) => grant.tokens.refreshToken);
     for (const kind of kinds) {
       const refresh = kind === 'rest' ? (t: string) => client.refreshRest(t) : (t: string) => client.refreshGraphQL(t);
-      out[`${kind}-${concurrency}`] = await throughput(`${prefix} refresh ${kind} ${concurrency} chains`, () => runChains(tokens, refresh, DURATION_MS));
+      out[`${kind}-${concurrency}`] = await throughput(`${prefix} refresh ${kind} ${concurrency} chains`, () =>
+        runChains(tokens, refresh, DURATION_MS),
+      );
     }
   }
   return out;
@@ -122,7 +126,13 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
   });
   ws.subscribe<{ sessionEvents: { type: string; sessionId: string } }>(
     { query: 'subscription { sessionEvents { type sessionId } }' },
-    { next: ({ data }) => { if (data?.sessionEvents.type === 'SESSION_REVOKED') arrivals.set(data.sessionEvents.sessionId, performance.now()); }, error: () => {}, complete: () => {} },
+    {
+      next: ({ data }) => {
+        if (data?.sessionEvents.type === 'SESSION_REVOKED') arrivals.set(data.sessionEvents.sessionId, performance.now());
+      },
+      error: () => {},
+      complete: () => {},
+    },
   );
   await new Promise((resolve) => setTimeout(resolve, 300));
   const eventMs: number[] = [];
@@ -134,20 +144,25 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
     const answeredAt = performance.now();
     if (revoked.status !== 200) throw new Error(`revoke answered ${revoked.status}`);
     for (;;) {
-      const response = await fetch(`${a.baseUrl}/api/auth/session/active`, { headers: { authorization: `Bearer ${phone.tokens.accessToken}` } });
+      const response = await fetch(`${a.baseUrl}/api/auth/session/active`, {
+        headers: { authorization: `Bearer ${phone.tokens.accessToken}` },
+      });
       await response.arrayBuffer();
       if (response.status === 401) break;
       if (performance.now() - answeredAt > 5_000) throw new Error('A still accepts a token revoked on B 5 s ago');
     }
     refusalMs.push(performance.now() - answeredAt);
-    while (!arrivals.has(phone.session.id) && performance.now() - answeredAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (!arrivals.has(phone.session.id) && performance.now() - answeredAt < 5_000)
+      await new Promise((resolve) => setTimeout(resolve, 1));
     const arrived = arrivals.get(phone.session.id);
     if (arrived === undefined) throw new Error('the revocation event never reached the subscriber on A');
     eventMs.push(arrived - answeredAt);
   }
   await ws.dispose();
   const result = { event: summarise(eventMs), refusal: summarise(refusalMs), revocations: REVOCATIONS };
-  log(`revocation on B seen on A: event p50 ${result.event.p50.toFixed(2)} ms p99 ${result.event.p99.toFixed(2)} ms; refusal p50 ${result.refusal.p50.toFixed(2)} ms p99 ${result.refusal.p99.toFixed(2)} ms`);
+  log(
+    `revocation on B seen on A: event p50 ${result.event.p50.toFixed(2)} ms p99 ${result.event.p99.toFixed(2)} ms; refusal p50 ${result.refusal.p50.toFixed(2)} ms p99 ${result.refusal.p99.toFixed(2)} ms`,
+  );
   results.revocationPropagation = result;
   return result;
 }
@@ -248,7 +263,10 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
       check();
     });
     await postJson(`${client.baseUrl}/api/auth/session/revoke-all`, { exceptCurrent: true }, current.tokens.accessToken);
-    const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 10_000))]);
+    const timedOut = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 10_000)),
+    ]);
     if (timedOut) throw new Error(`fan-out round ${round}: not every subscriber had its events within 10 s`);
     latencies.push(performance.now() - started);
   }
@@ -259,7 +277,9 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
     toLastSubscriber: summarise(latencies),
     heapPerSubscriptionBytes: (heapAfter - heapBefore) / SUBSCRIBERS,
   };
-  log(`fan-out to ${SUBSCRIBERS} subscribers: last event p50 ${result.toLastSubscriber.p50.toFixed(1)} ms, p99 ${result.toLastSubscriber.p99.toFixed(1)} ms; heap per idle subscription ≈ ${(result.heapPerSubscriptionBytes / 1024).toFixed(1)} KiB`);
+  log(
+    `fan-out to ${SUBSCRIBERS} subscribers: last event p50 ${result.toLastSubscriber.p50.toFixed(1)} ms, p99 ${result.toLastSubscriber.p99.toFixed(1)} ms; heap per idle subscription ≈ ${(result.heapPerSubscriptionBytes / 1024).toFixed(1)} KiB`,
+  );
   results.fanOut = result;
   return result;
 }
@@ -326,7 +346,13 @@ async function growth(common: Record<string, string>) {
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       seeded = total;
       log(`growth: ${fmt(total)} sessions seeded in ${seedSeconds.toFixed(1)} s`);
-      out[String(total)] = { ...(await throughput(`refresh rest 16 chains, ${fmt(total)} sessions`, () => runChains(tokens, (t) => client.refreshRest(t), DURATION_MS))), sessions: total, seedSeconds };
+      out[String(total)] = {
+        ...(await throughput(`refresh rest 16 chains, ${fmt(total)} sessions`, () =>
+          runChains(tokens, (t) => client.refreshRest(t), DURATION_MS),
+        )),
+        sessions: total,
+        seedSeconds,
+      };
     }
     return out;
   } finally {
@@ -350,7 +376,9 @@ async function main() {
   };
   // A's inspector is used for one thing: a full collection before each heap reading.
   const inspectorPort = await freePort();
-  const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [`--inspect=127.0.0.1:${inspectorPort}`]);
+  const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [
+    `--inspect=127.0.0.1:${inspectorPort}`,
+  ]);
   const b = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort());
   const embeddedDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const embedded = new ServiceProcess(mainJs, { ...common, DATA_DIR: embeddedDir }, await freePort());
@@ -370,8 +398,12 @@ async function main() {
     const postgres = await refreshScenarios(clientA, 'PostgreSQL', [16, 64], ['graphql', 'rest']);
 
     const [session] = await openSessions(clientA, 1);
-    const guarded = await throughput('guarded me, 50 connections', () => runClosedLoop(50, () => clientA.query('{ me { id } }', session.tokens.accessToken), DURATION_MS));
-    const unguarded = await throughput('unguarded __typename, 50 connections', () => runClosedLoop(50, () => clientA.query('{ __typename }'), DURATION_MS));
+    const guarded = await throughput('guarded me, 50 connections', () =>
+      runClosedLoop(50, () => clientA.query('{ me { id } }', session.tokens.accessToken), DURATION_MS),
+    );
+    const unguarded = await throughput('unguarded __typename, 50 connections', () =>
+      runClosedLoop(50, () => clientA.query('{ __typename }'), DURATION_MS),
+    );
 
     await b.start();
     const propagation = await revocationPropagation(clientA, new BenchClient(b.baseUrl));
@@ -401,13 +433,25 @@ async function main() {
     results.ratios = ratios;
     const versions = await versionsInUse(database.url);
     results.versions = versions;
-    results.machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString(), quick };
+    results.machine = {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      date: new Date().toISOString(),
+      quick,
+    };
     // A quick run is a smoke check: it must not replace the committed figures of a full one.
     const output = quick ? join(root, '.build', 'bench-quick') : root;
     mkdirSync(join(output, 'bench'), { recursive: true });
     writeFileSync(join(output, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(join(output, 'BENCHMARKS.md'), report(postgres, peer, embeddedResults, grown, guarded, unguarded, propagation, fan, ratios, signatures, rotations, versions));
-    log(`Wrote ${join(output, 'BENCHMARKS.md')} and ${join(output, 'bench', 'results.json')} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    writeFileSync(
+      join(output, 'BENCHMARKS.md'),
+      report(postgres, peer, embeddedResults, grown, guarded, unguarded, propagation, fan, ratios, signatures, rotations, versions),
+    );
+    log(
+      `Wrote ${join(output, 'BENCHMARKS.md')} and ${join(output, 'bench', 'results.json')} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
   } finally {
     await Promise.all([a.stop(), b.stop(), embedded.stop()]);
     await database.drop();
@@ -433,7 +477,8 @@ async function versionsInUse(databaseUrl: string): Promise<Versions> {
   await redis.connect();
   const info = await redis.info('server');
   redis.disconnect();
-  const packageVersion = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const packageVersion = (name: string) =>
+    (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   return {
     postgres: rows[0].version,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
@@ -468,7 +513,8 @@ function report(
   versions: Versions,
 ): string {
   const machine = results.machine as { cpus: number; cpu: string | undefined; memoryGiB: number; node: string; date: string };
-  const row = (label: string, t: Throughput) => `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${t.errors} |`;
+  const row = (label: string, t: Throughput) =>
+    `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${t.errors} |`;
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   return `# Benchmarks
 
@@ -486,8 +532,12 @@ ${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario; figures are medians with
 
 | scenario | requests/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
-${Object.entries(postgres).map(([key, t]) => row(`PostgreSQL, ${key.replace('-', ', ')} chains`, t)).join('\n')}
-${Object.entries(embedded).map(([key, t]) => row(`embedded PGlite, ${key.replace('-', ', ')} chains`, t)).join('\n')}
+${Object.entries(postgres)
+  .map(([key, t]) => row(`PostgreSQL, ${key.replace('-', ', ')} chains`, t))
+  .join('\n')}
+${Object.entries(embedded)
+  .map(([key, t]) => row(`embedded PGlite, ${key.replace('-', ', ')} chains`, t))
+  .join('\n')}
 
 ## The peer: panva's oidc-provider (OpenID Certified), refresh-token grant
 
@@ -499,10 +549,12 @@ activity-log entry.
 
 | scenario | requests/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
-${Object.entries(peer).map(([key, t]) => row(`oidc-provider, ${key.replace('peer-', '')} chains`, t)).join('\n')}
+${Object.entries(peer)
+  .map(([key, t]) => row(`oidc-provider, ${key.replace('peer-', '')} chains`, t))
+  .join('\n')}
 
 The rotation ceiling alone (the service's database transaction with raw \`pg\`: no HTTP, no
-JSON, no signature) is ${fmt(rotations.median / peer['peer-16'].requestsPerSecond.median * 100)} % of the peer's 16-chain throughput on this machine: a
+JSON, no signature) is ${fmt((rotations.median / peer['peer-16'].requestsPerSecond.median) * 100)} % of the peer's 16-chain throughput on this machine: a
 refresh that commits to disk cannot match one that does not, so the ratio to the peer is bounded
 by that figure, whatever the service does above the database.
 
@@ -518,7 +570,12 @@ active) seeded by SQL, not through the API; the 16 chains' own sessions are amon
 
 | sessions in the database | seeded in | requests/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|---|
-${Object.values(grown).map((g) => `| ${fmt(g.sessions)} | ${fmt(g.seedSeconds, 1)} s | ${spread(g.requestsPerSecond)} | ${spread(g.p50Ms, 2)} | ${spread(g.p99Ms, 2)} | ${g.errors} |`).join('\n')}
+${Object.values(grown)
+  .map(
+    (g) =>
+      `| ${fmt(g.sessions)} | ${fmt(g.seedSeconds, 1)} s | ${spread(g.requestsPerSecond)} | ${spread(g.p50Ms, 2)} | ${spread(g.p99Ms, 2)} | ${g.errors} |`,
+  )
+  .join('\n')}
 
 ## Guarded query
 

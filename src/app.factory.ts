@@ -58,9 +58,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     embedded = await startEmbeddedPostgres(config.database.dataDir, { initialDataDir: options.embeddedSnapshot });
   }
   const database =
-    config.database.kind === 'embedded'
-      ? { url: embedded!.url, poolSize: 1 }
-      : { url: config.database.url, poolSize: SERVER_POOL_SIZE };
+    config.database.kind === 'embedded' ? { url: embedded!.url, poolSize: 1 } : { url: config.database.url, poolSize: SERVER_POOL_SIZE };
 
   const logger = createRootLogger(config.logLevel, options.logDestination);
   try {

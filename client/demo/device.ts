@@ -109,7 +109,14 @@ async function runCommand(client: SessionClient, sync: SessionSync, line: string
 async function logIn(client: SessionClient, deviceId: string): Promise<void> {
   if (!args.password) throw new Error('No stored session: pass --password to log in.');
   const credentials = { email: args.email!, password: args.password };
-  const device = { deviceId, type: 'DESKTOP' as const, name: args.name, model: process.platform, osVersion: process.version, appVersion: 'demo-0.1.0' };
+  const device = {
+    deviceId,
+    type: 'DESKTOP' as const,
+    name: args.name,
+    model: process.platform,
+    osVersion: process.version,
+    appVersion: 'demo-0.1.0',
+  };
   try {
     const { session } = await client.login({ ...credentials, device });
     say(`logged in: session ${short(session.id)}`);
@@ -177,7 +184,11 @@ function printSessions(sessions: readonly Session[]): void {
 const say = (line: string) => console.log(`[${time(new Date())}] ${line}`);
 const time = (date: Date) => date.toLocaleTimeString();
 const short = (id: string | null) => (id ?? '-').slice(0, 8);
-const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'default';
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'default';
 
 function errorText(error: unknown): string {
   return error instanceof TesseraError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);

@@ -24,7 +24,11 @@ export class GraphQLTransport {
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     let response: Response;
     try {
-      response = await this.fetchImpl(this.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables: variables ?? {} }) });
+      response = await this.fetchImpl(this.graphqlUrl, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables: variables ?? {} }),
+      });
     } catch (cause) {
       throw new TesseraError(NETWORK_ERROR, 'The session service could not be reached.', { cause });
     }
@@ -48,7 +52,9 @@ function toTesseraError(error: GraphQLErrorBody, response?: Response): TesseraEr
   const message = typeof error.message === 'string' ? error.message : code;
   const retryAfterSeconds =
     typeof extensions.retryAfterSeconds === 'number' ? extensions.retryAfterSeconds : response ? retryAfterHeader(response) : undefined;
-  const fields = Array.isArray(extensions.fields) ? extensions.fields.filter((field): field is string => typeof field === 'string') : undefined;
+  const fields = Array.isArray(extensions.fields)
+    ? extensions.fields.filter((field): field is string => typeof field === 'string')
+    : undefined;
   return new TesseraError(code, message, { retryAfterSeconds, fields });
 }
 

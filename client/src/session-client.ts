@@ -76,7 +76,8 @@ export class SessionClient {
 
   /** Creates an account (no session: log in afterwards). Passwords need 12 to 128 characters. */
   async register(input: { email: string; password: string }): Promise<User> {
-    return (await this.transport.execute<{ register: User }>(REGISTER, { input: { email: input.email, password: input.password } })).register;
+    return (await this.transport.execute<{ register: User }>(REGISTER, { input: { email: input.email, password: input.password } }))
+      .register;
   }
 
   /** Logs in with a password and keeps the session in the store. The tokens stay inside the SDK. */
@@ -148,7 +149,9 @@ export class SessionClient {
 
   /** Ends the user's sessions; with exceptCurrent this device stays signed in. Resolves to how many ended. */
   async revokeAllSessions(options: { exceptCurrent: boolean }): Promise<number> {
-    const data = await this.request<{ revokeAllSessions: number }>(REVOKE_ALL_SESSIONS, { input: { exceptCurrent: options.exceptCurrent } });
+    const data = await this.request<{ revokeAllSessions: number }>(REVOKE_ALL_SESSIONS, {
+      input: { exceptCurrent: options.exceptCurrent },
+    });
     if (!options.exceptCurrent) await this.refresher.signOut('SESSION_REVOKED');
     return data.revokeAllSessions;
   }

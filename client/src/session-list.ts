@@ -19,7 +19,9 @@ export function applySessionEvent(sessions: readonly Session[], event: SessionEv
       return sortSessions([...sessions.filter((session) => session.id !== event.session!.id), event.session]);
     case 'SESSION_REVOKED':
     case 'SESSION_EXPIRED':
-      return sessions.some((session) => session.id === event.sessionId) ? sessions.filter((session) => session.id !== event.sessionId) : sessions;
+      return sessions.some((session) => session.id === event.sessionId)
+        ? sessions.filter((session) => session.id !== event.sessionId)
+        : sessions;
     case 'DEVICE_TRUSTED':
     case 'DEVICE_UNTRUSTED':
       return event.device ? withDevice(sessions, event.device) : sessions;

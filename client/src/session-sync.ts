@@ -87,8 +87,8 @@ export class SessionSync {
   start(): Promise<void> {
     if (this.state !== 'stopped') return Promise.resolve();
     if (!this.client.currentSessionId) return Promise.reject(new TesseraError('UNAUTHENTICATED', 'Not signed in: log in first.'));
-    this.stopSignedOut = this.client.onSignedOut(() =>
-      void this.shutDown([], new TesseraError('UNAUTHENTICATED', 'Signed out before the session list could be loaded.')),
+    this.stopSignedOut = this.client.onSignedOut(
+      () => void this.shutDown([], new TesseraError('UNAUTHENTICATED', 'Signed out before the session list could be loaded.')),
     );
     const started = new Promise<void>((resolve, reject) => (this.firstConnection = { resolve, reject }));
     this.connectWhenAllowed();
@@ -189,7 +189,9 @@ export class SessionSync {
 
   private receive(event: SessionEvent): void {
     const ownSessionEnded =
-      event.sessionId !== null && event.sessionId === this.client.currentSessionId && (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED');
+      event.sessionId !== null &&
+      event.sessionId === this.client.currentSessionId &&
+      (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED');
     if (this.lastVersion !== undefined && event.version <= this.lastVersion) return; // already seen (a redelivery)
     // The first event after a (re)connection has no predecessor to compare with: an event that
     // slipped between the list's fetch and the subscription taking effect would go unnoticed.
@@ -236,9 +238,12 @@ export class SessionSync {
     void Promise.resolve(this.socket?.dispose()).catch(ignoreFailedConnection);
     const wait = Math.min(this.reconnectDelay.max, this.reconnectDelay.initial * 2 ** this.reconnectAttempts);
     this.reconnectAttempts += 1;
-    this.reconnectTimer = setTimeout(() => {
-      if (generation === this.generation && this.state !== 'stopped') this.connectWhenAllowed();
-    }, wait / 2 + Math.random() * (wait / 2));
+    this.reconnectTimer = setTimeout(
+      () => {
+        if (generation === this.generation && this.state !== 'stopped') this.connectWhenAllowed();
+      },
+      wait / 2 + Math.random() * (wait / 2),
+    );
   }
 
   private async shutDown(finalList: readonly Session[], pendingStartError?: TesseraError): Promise<void> {

@@ -184,7 +184,8 @@ export class TokenRefresher {
   /** The service refused this token as expired (the device's clock may be behind): the next caller renews it. */
   invalidate(accessToken: string): void {
     const current = this.#access;
-    if (current?.token === accessToken) this.#access = { ...current, refreshAt: Number.NEGATIVE_INFINITY, expiresAt: Number.NEGATIVE_INFINITY };
+    if (current?.token === accessToken)
+      this.#access = { ...current, refreshAt: Number.NEGATIVE_INFINITY, expiresAt: Number.NEGATIVE_INFINITY };
   }
 
   onSignedOut(listener: (reason: SignedOutReason) => void): () => void {

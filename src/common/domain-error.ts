@@ -50,8 +50,7 @@ export class DomainError extends Error {
   }
 }
 
-export const unauthenticated = (message = 'A valid access token is required.') =>
-  new DomainError('UNAUTHENTICATED', message);
+export const unauthenticated = (message = 'A valid access token is required.') => new DomainError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You are not allowed to do this.') => new DomainError('FORBIDDEN', message);
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `No such ${what}.`);
 export const serviceUnavailable = () =>

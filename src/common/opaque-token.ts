@@ -13,9 +13,7 @@ export function generateRefreshToken(): string {
 /** Rejects what cannot be one of ours before it reaches the database. */
 export function isWellFormedRefreshToken(token: string): boolean {
   return (
-    token.length === ENCODED_LENGTH &&
-    token.startsWith(REFRESH_TOKEN_PREFIX) &&
-    BASE64URL.test(token.slice(REFRESH_TOKEN_PREFIX.length))
+    token.length === ENCODED_LENGTH && token.startsWith(REFRESH_TOKEN_PREFIX) && BASE64URL.test(token.slice(REFRESH_TOKEN_PREFIX.length))
   );
 }
 

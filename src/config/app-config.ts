@@ -1,9 +1,7 @@
 import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
 
-export type DatabaseConfig =
-  | { readonly kind: 'postgres'; readonly url: string }
-  | { readonly kind: 'embedded'; readonly dataDir: string };
+export type DatabaseConfig = { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'embedded'; readonly dataDir: string };
 
 export interface AppConfig {
   readonly nodeEnv: 'development' | 'production' | 'test';
@@ -162,7 +160,9 @@ export function loadConfig(env: Env): AppConfig {
       dataEncryptionKey = decoded;
     }
   } else if (databaseUrl !== undefined || production) {
-    problems.push('DATA_ENCRYPTION_KEY is required when DATABASE_URL is set or NODE_ENV=production (32 bytes, base64; the same on every instance)');
+    problems.push(
+      'DATA_ENCRYPTION_KEY is required when DATABASE_URL is set or NODE_ENV=production (32 bytes, base64; the same on every instance)',
+    );
   }
 
   const adminEmail = read('ADMIN_EMAIL');
@@ -212,9 +212,11 @@ export function loadConfig(env: Env): AppConfig {
     sessionStateTtlMs,
     socketLimits,
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
-    introspection:
-      introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,
-    corsOrigins: (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    introspection: introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,
+    corsOrigins: (read('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     trustProxy,
     logLevel,
   };
@@ -240,7 +242,10 @@ function parseTrustProxy(text: string | undefined, problems: string[]): AppConfi
     if (hops > 10) problems.push(`TRUST_PROXY=${text} is out of bounds; allowed 0–10 hops, or ${advice}`);
     return hops;
   }
-  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const invalid = entries.filter((entry) => !TRUST_PROXY_NAMES.includes(entry) && !isAddressOrCidr(entry));
   if (invalid.length > 0) problems.push(`TRUST_PROXY has ${invalid.join(', ')}, which is not an address or CIDR; ${advice}`);
   return entries;

@@ -22,10 +22,11 @@ export class AppSecretRepository {
    */
   async getOrCreate(name: string, now: Date): Promise<Buffer> {
     const aad = `app-secret:${name}`;
-    await this.db.query(
-      `INSERT INTO app_secrets (name, ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
-      [name, this.cipher.encrypt(randomBytes(32), aad), now],
-    );
+    await this.db.query(`INSERT INTO app_secrets (name, ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`, [
+      name,
+      this.cipher.encrypt(randomBytes(32), aad),
+      now,
+    ]);
     const rows = await queryRows<AppSecretCiphertextRow>(this.db, `SELECT ciphertext FROM app_secrets WHERE name = $1`, [name]);
     return this.cipher.decrypt(rows[0].ciphertext, aad);
   }

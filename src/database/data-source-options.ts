@@ -23,7 +23,13 @@ export const ENTITIES = [
   SessionActivityEntity,
   SessionAlertEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764300000000, UserEventVersion1764400000000, ActivityAndAlerts1764500000000, SessionSweepIndexes1764600000000, ReplaySuccessorIndex1764650000000];
+export const MIGRATIONS = [
+  InitialSchema1764300000000,
+  UserEventVersion1764400000000,
+  ActivityAndAlerts1764500000000,
+  SessionSweepIndexes1764600000000,
+  ReplaySuccessorIndex1764650000000,
+];
 
 export interface ConnectionTarget {
   readonly url: string;

@@ -29,9 +29,17 @@ export class RedisEventBus extends LocalEventBus {
   private constructor(url: string) {
     super();
     const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2_000);
-    this.publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, connectionName: 'tessera-publisher' });
+    this.publisher = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy,
+      connectionName: 'tessera-publisher',
+    });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'tessera-subscriber' });
-    for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+    for (const [name, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
       client.on('error', (error: Error) => this.logger.warn(`Redis ${name}: ${error.message}`));
     }
     this.redis = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber, reviver: reviveDates });

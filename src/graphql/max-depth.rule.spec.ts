@@ -99,7 +99,11 @@ describe('maxDepthRule', () => {
     const tooDeep = fanOut(8).replace('child { id }', `${'child { '.repeat(9)}id${' }'.repeat(9)}`);
     const before = process.cpuUsage();
     // The watchdog turns a walk of every path, which takes minutes, into a failure instead of a hung run.
-    const errors = runInNewContext('measureBoth()', { measureBoth: () => [errorsOf(fanOut(8)), errorsOf(tooDeep)] }, { timeout: 2_000 }) as string[][];
+    const errors = runInNewContext(
+      'measureBoth()',
+      { measureBoth: () => [errorsOf(fanOut(8)), errorsOf(tooDeep)] },
+      { timeout: 2_000 },
+    ) as string[][];
     const { user, system } = process.cpuUsage(before);
     expect(errors).toEqual([[], ['The query is nested 11 levels deep; at most 10 are allowed.']]);
     expect((user + system) / 1_000).toBeLessThan(200);

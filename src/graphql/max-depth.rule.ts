@@ -43,10 +43,10 @@ export function maxDepthRule(limits: DepthLimits): ValidationRule {
         }
         if (longestOfTypeChain > limits.maxOfTypeNesting) {
           context.reportError(
-            new GraphQLError(
-              `The query nests ofType ${longestOfTypeChain} levels deep; at most ${limits.maxOfTypeNesting} are allowed.`,
-              { nodes: [operation], extensions: { code: 'BAD_USER_INPUT' } },
-            ),
+            new GraphQLError(`The query nests ofType ${longestOfTypeChain} levels deep; at most ${limits.maxOfTypeNesting} are allowed.`, {
+              nodes: [operation],
+              extensions: { code: 'BAD_USER_INPUT' },
+            }),
           );
         }
       },

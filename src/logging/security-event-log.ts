@@ -39,7 +39,12 @@ export class SecurityEventLog implements OnModuleInit {
       case 'DEVICE_UNTRUSTED':
         return line('info', { userId: event.device.userId, deviceId: event.device.id });
       case 'ALERT_RAISED':
-        return line('warn', { userId: event.alert.userId, alertId: event.alert.id, alertType: event.alert.type, severity: event.alert.severity });
+        return line('warn', {
+          userId: event.alert.userId,
+          alertId: event.alert.id,
+          alertType: event.alert.type,
+          severity: event.alert.severity,
+        });
       // Routine or already told: a refresh is the busiest event and says nothing about security;
       // a session limit's ends come as SESSION_ENDED lines.
       case 'SESSION_REFRESHED':

@@ -11,12 +11,40 @@ export type RefreshOutcome = 'rotated' | 'replayed' | 'reused' | 'invalid' | 'en
 @Injectable()
 export class SessionMetrics implements OnModuleInit {
   readonly registry = new Registry();
-  private readonly sessionsCreated = new Counter({ name: 'tessera_sessions_created_total', help: 'Sessions opened by a login.', registers: [this.registry] });
-  private readonly refreshes = new Counter({ name: 'tessera_refreshes_total', help: 'Refresh requests by outcome.', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly reuse = new Counter({ name: 'tessera_refresh_token_reuse_total', help: 'Refresh-token reuse detections (each ends a session).', registers: [this.registry] });
-  private readonly sessionsEnded = new Counter({ name: 'tessera_sessions_ended_total', help: 'Sessions ended, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  private readonly alerts = new Counter({ name: 'tessera_alerts_raised_total', help: 'Alerts raised (not folded repeats), by type.', labelNames: ['type'], registers: [this.registry] });
-  private readonly loginFailures = new Counter({ name: 'tessera_login_failures_total', help: 'Failed logins, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  private readonly sessionsCreated = new Counter({
+    name: 'tessera_sessions_created_total',
+    help: 'Sessions opened by a login.',
+    registers: [this.registry],
+  });
+  private readonly refreshes = new Counter({
+    name: 'tessera_refreshes_total',
+    help: 'Refresh requests by outcome.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly reuse = new Counter({
+    name: 'tessera_refresh_token_reuse_total',
+    help: 'Refresh-token reuse detections (each ends a session).',
+    registers: [this.registry],
+  });
+  private readonly sessionsEnded = new Counter({
+    name: 'tessera_sessions_ended_total',
+    help: 'Sessions ended, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly alerts = new Counter({
+    name: 'tessera_alerts_raised_total',
+    help: 'Alerts raised (not folded repeats), by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly loginFailures = new Counter({
+    name: 'tessera_login_failures_total',
+    help: 'Failed logins, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly refreshSeconds = new Histogram({
     name: 'tessera_refresh_duration_seconds',
     help: 'Time to answer a refresh.',
@@ -87,7 +115,16 @@ export class SessionMetrics implements OnModuleInit {
     } catch (error) {
       const code = codeOf(error);
       this.loginFailures.inc({
-        reason: code === 'INVALID_CREDENTIALS' ? 'invalid_credentials' : code === 'RATE_LIMITED' ? 'rate_limited' : code === 'BAD_USER_INPUT' ? 'bad_input' : code === 'SERVICE_UNAVAILABLE' ? 'unavailable' : 'error',
+        reason:
+          code === 'INVALID_CREDENTIALS'
+            ? 'invalid_credentials'
+            : code === 'RATE_LIMITED'
+              ? 'rate_limited'
+              : code === 'BAD_USER_INPUT'
+                ? 'bad_input'
+                : code === 'SERVICE_UNAVAILABLE'
+                  ? 'unavailable'
+                  : 'error',
       });
       throw error;
     } finally {

@@ -143,10 +143,10 @@ describe('account page in a real browser', () => {
     const copy = await chromium.newPage();
     try {
       // What "Duplicate tab" does: the new tab starts with a copy of the first one's sessionStorage.
-      await copy.page.addInitScript(
-        ([name, value]) => (globalThis as unknown as PageWindow).sessionStorage.setItem(name, value),
-        [key, stored!] as const,
-      );
+      await copy.page.addInitScript(([name, value]) => (globalThis as unknown as PageWindow).sessionStorage.setItem(name, value), [
+        key,
+        stored!,
+      ] as const);
       await copy.page.goto(`${app.baseUrl}/account/`);
       const notice = copy.page.getByRole('status').filter({ hasText: 'already open in another tab' });
       await notice.waitFor();
@@ -167,14 +167,20 @@ describe('account page in a real browser', () => {
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
 
-    phone = await loginElsewhere({ type: 'IOS', name: 'Alice’s iPhone', model: 'iPhone15,2', osVersion: 'iOS 18.1' }, 'Tessera/3.2.0 (iPhone; iOS 18.1)');
+    phone = await loginElsewhere(
+      { type: 'IOS', name: 'Alice’s iPhone', model: 'iPhone15,2', osVersion: 'iOS 18.1' },
+      'Tessera/3.2.0 (iPhone; iOS 18.1)',
+    );
     await sessionCard(phone.session.id).waitFor(LIVE);
     expect(await text(sessionCard(phone.session.id))).toContain('Alice’s iPhone');
     expect(await text(sessionCard(phone.session.id))).not.toContain('This device');
     await deviceCard(phone.session.device.id).waitFor(LIVE);
     await alertCards().filter({ hasText: 'Sign-in from a new device' }).first().waitFor(LIVE);
 
-    tablet = await loginElsewhere({ type: 'ANDROID', name: 'Pixel Tablet', model: 'Pixel Tablet', osVersion: 'Android 15' }, 'Tessera/3.2.0 (Linux; Android 15)');
+    tablet = await loginElsewhere(
+      { type: 'ANDROID', name: 'Pixel Tablet', model: 'Pixel Tablet', osVersion: 'Android 15' },
+      'Tessera/3.2.0 (Linux; Android 15)',
+    );
     await sessionCard(tablet.session.id).waitFor(LIVE);
     expect(navigations).toEqual([]);
   });
@@ -190,10 +196,16 @@ describe('account page in a real browser', () => {
   it('trusts a device from the page and shows a trust change made elsewhere, each in the badge', async () => {
     const browserDevice = page.getByTestId('device').filter({ hasText: 'Chrome on Linux' });
     await browserDevice.getByRole('button', { name: 'Trust Chrome on Linux' }).click();
-    await browserDevice.getByTestId('trust-badge').filter({ hasText: /^Trusted$/ }).waitFor();
+    await browserDevice
+      .getByTestId('trust-badge')
+      .filter({ hasText: /^Trusted$/ })
+      .waitFor();
 
     await app.graphql.data(TRUST_DEVICE, { id: tablet.session.device.id }, tablet.tokens.accessToken);
-    await deviceCard(tablet.session.device.id).getByTestId('trust-badge').filter({ hasText: /^Trusted$/ }).waitFor(LIVE);
+    await deviceCard(tablet.session.device.id)
+      .getByTestId('trust-badge')
+      .filter({ hasText: /^Trusted$/ })
+      .waitFor(LIVE);
   });
 
   it('saves a screenshot of the signed-in page for the README', async () => {
@@ -207,8 +219,13 @@ describe('account page in a real browser', () => {
     const count = await alertCards().count();
     expect(count).toBeGreaterThanOrEqual(2);
     for (let left = count; left > 0; left--) {
-      await alertCards().first().getByRole('button', { name: /^Acknowledge/ }).click();
-      await alertCards().nth(left - 1).waitFor({ state: 'detached' });
+      await alertCards()
+        .first()
+        .getByRole('button', { name: /^Acknowledge/ })
+        .click();
+      await alertCards()
+        .nth(left - 1)
+        .waitFor({ state: 'detached' });
     }
     await page.getByTestId('no-alerts').waitFor();
     const open = await app.graphql.data(ALERTS, { unacknowledgedOnly: true }, tablet.tokens.accessToken);
@@ -337,7 +354,10 @@ describe('account page in a real browser', () => {
 
     serviceStopped = true;
     await app.close();
-    await page.getByRole('alert').filter({ hasText: 'Live updates are paused: the Tessera service cannot be reached' }).waitFor({ timeout: 3_000 });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Live updates are paused: the Tessera service cannot be reached' })
+      .waitFor({ timeout: 3_000 });
   });
 
   it('threw nothing, broke no content security rule and logged no token along the way', () => {

@@ -14,7 +14,12 @@ describe('activity log and alerts', () => {
   const listeners: EventListener[] = [];
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
   const loginFrom = async (user: TestUser, ip: string, device = deviceInput()) => {
-    const result = await app.graphql.request(CREATE_SESSION, { input: { email: user.email, password: user.password, device } }, undefined, from(ip));
+    const result = await app.graphql.request(
+      CREATE_SESSION,
+      { input: { email: user.email, password: user.password, device } },
+      undefined,
+      from(ip),
+    );
     if (!result.data) throw new Error(JSON.stringify(result.errors));
     return result.data.createSession;
   };
@@ -24,11 +29,21 @@ describe('activity log and alerts', () => {
   };
   const alertsOf = async (accessToken: string, variables: Record<string, unknown> = {}) => {
     await app.settled();
-    return (await app.graphql.data(ALERTS, variables, accessToken)).sessionAlerts as { id: string; type: string; severity: string; acknowledgedAt: string | null }[];
+    return (await app.graphql.data(ALERTS, variables, accessToken)).sessionAlerts as {
+      id: string;
+      type: string;
+      severity: string;
+      acknowledgedAt: string | null;
+    }[];
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ TRUST_PROXY: 'loopback', ACCESS_TOKEN_TTL: '60m', ADMIN_EMAIL: 'security@example.com', ADMIN_PASSWORD: 'a long admin password' });
+    app = await startTestApp({
+      TRUST_PROXY: 'loopback',
+      ACCESS_TOKEN_TTL: '60m',
+      ADMIN_EMAIL: 'security@example.com',
+      ADMIN_PASSWORD: 'a long admin password',
+    });
     admin = { id: '', email: 'security@example.com', password: 'a long admin password' };
   });
   afterEach(async () => {
@@ -41,7 +56,9 @@ describe('activity log and alerts', () => {
     const session = await loginFrom(user, '198.51.100.10');
     // The log reads newest first by time (entries of one instant in the order they were written).
     app.clock.advance(SECOND);
-    const renewed = (await app.graphql.request(REFRESH_SESSION, { input: { refreshToken: session.tokens.refreshToken } }, undefined, from('198.51.100.10'))).data!.refreshSession;
+    const renewed = (
+      await app.graphql.request(REFRESH_SESSION, { input: { refreshToken: session.tokens.refreshToken } }, undefined, from('198.51.100.10'))
+    ).data!.refreshSession;
     app.clock.advance(SECOND);
     await app.graphql.request(LOGOUT, {}, renewed.tokens.accessToken, from('198.51.100.11'));
     const observer = await loginFrom(user, '198.51.100.10');
@@ -49,7 +66,12 @@ describe('activity log and alerts', () => {
     const { edges } = await activityOf(observer.tokens.accessToken, { filter: { sessionId: session.session.id } });
     const entries = edges.map((edge: { node: Record<string, unknown> }) => edge.node);
     expect(entries.map((entry: { type: string }) => entry.type)).toEqual(['LOGOUT', 'TOKEN_REFRESHED', 'SESSION_CREATED']);
-    expect(entries[2]).toMatchObject({ ipAddress: '198.51.100.10', userAgent: 'tessera-e2e/1.0', userId: user.id, sessionId: session.session.id });
+    expect(entries[2]).toMatchObject({
+      ipAddress: '198.51.100.10',
+      userAgent: 'tessera-e2e/1.0',
+      userId: user.id,
+      sessionId: session.session.id,
+    });
     expect(entries[0]).toMatchObject({ ipAddress: '198.51.100.11', details: { reason: 'LOGOUT' } });
     const everything = JSON.stringify(await activityOf(observer.tokens.accessToken));
     for (const secret of [session.tokens.refreshToken, session.tokens.accessToken, renewed.tokens.refreshToken, PASSWORD]) {
@@ -83,7 +105,12 @@ describe('activity log and alerts', () => {
   it('logs wrong passwords, refuses the sixth attempt from that address with RATE_LIMITED even with the right password, and raises one BRUTE_FORCE alert', async () => {
     const user = await registerUser(app.graphql);
     const attempt = (password: string) =>
-      app.graphql.request(CREATE_SESSION, { input: { email: user.email, password, device: deviceInput() } }, undefined, from('203.0.113.50'));
+      app.graphql.request(
+        CREATE_SESSION,
+        { input: { email: user.email, password, device: deviceInput() } },
+        undefined,
+        from('203.0.113.50'),
+      );
     for (let i = 0; i < 5; i++) expect((await attempt('wrong password!!')).errors![0].extensions.code).toBe('INVALID_CREDENTIALS');
     const refused = await attempt(user.password);
     expect(refused.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
@@ -101,7 +128,13 @@ describe('activity log and alerts', () => {
     const other = await registerUser(app.graphql);
     const adminSession = await login(app.graphql, admin);
     await app.settled();
-    const activity = (await app.graphql.data(ACTIVITY, { first: 100, filter: { userId: user.id, types: ['LOGIN_FAILED'] } }, adminSession.tokens.accessToken)).sessionActivity;
+    const activity = (
+      await app.graphql.data(
+        ACTIVITY,
+        { first: 100, filter: { userId: user.id, types: ['LOGIN_FAILED'] } },
+        adminSession.tokens.accessToken,
+      )
+    ).sessionActivity;
     expect(activity.edges).toHaveLength(5);
     expect(activity.edges[0].node).toMatchObject({ ipAddress: '203.0.113.50', details: { reason: 'INVALID_CREDENTIALS' } });
     const alerts = await alertsOf(adminSession.tokens.accessToken, { userId: user.id });
@@ -120,10 +153,13 @@ describe('activity log and alerts', () => {
     const successor = await refresh(app.graphql, phone.tokens.refreshToken);
     await app.graphql.data(ME, {}, successor.tokens.accessToken);
     app.clock.advance(11 * SECOND);
-    expect(await app.graphql.errorCode(REFRESH_SESSION, { input: { refreshToken: phone.tokens.refreshToken } })).toBe('REFRESH_TOKEN_REUSED');
+    expect(await app.graphql.errorCode(REFRESH_SESSION, { input: { refreshToken: phone.tokens.refreshToken } })).toBe(
+      'REFRESH_TOKEN_REUSED',
+    );
     expect(await app.graphql.errorCode(REFRESH_SESSION, { input: { refreshToken: phone.tokens.refreshToken } })).toBe('SESSION_REVOKED');
 
-    const isReuse = () => listener.events.some((event) => (event as unknown as { alert?: { type: string } }).alert?.type === 'REFRESH_TOKEN_REUSE');
+    const isReuse = () =>
+      listener.events.some((event) => (event as unknown as { alert?: { type: string } }).alert?.type === 'REFRESH_TOKEN_REUSE');
     await listener.until(isReuse);
     const alerts = await alertsOf(laptop.tokens.accessToken);
     const reuse = alerts.filter((alert) => alert.type === 'REFRESH_TOKEN_REUSE');
@@ -210,6 +246,8 @@ describe('activity log and alerts', () => {
     await app.tessera.app.get(SessionActivityService).prune();
     const fresh = await login(app.graphql, user);
     const { edges } = await activityOf(fresh.tokens.accessToken);
-    expect(edges.every((edge: { node: { occurredAt: string } }) => Date.parse(edge.node.occurredAt) >= app.clock.now().getTime() - MINUTE)).toBe(true);
+    expect(
+      edges.every((edge: { node: { occurredAt: string } }) => Date.parse(edge.node.occurredAt) >= app.clock.now().getTime() - MINUTE),
+    ).toBe(true);
   });
 });

@@ -196,7 +196,11 @@ describe('client SDK: staying signed in', () => {
       restarted.client.close();
 
       const other = await login(app.graphql, user);
-      await app.graphql.data(`mutation($id: ID!) { revokeSession(sessionId: $id) { id } }`, { id: restarted.client.currentSessionId }, other.tokens.accessToken);
+      await app.graphql.data(
+        `mutation($id: ID!) { revokeSession(sessionId: $id) { id } }`,
+        { id: restarted.client.currentSessionId },
+        other.tokens.accessToken,
+      );
       const afterRevoke = clientFor(app, { store: new EncryptedFileTokenStore({ path, key }) });
       expect(await afterRevoke.client.restore()).toBe(false);
       expect(afterRevoke.signedOut).toEqual(['SESSION_REVOKED']);
@@ -210,7 +214,9 @@ describe('client SDK: staying signed in', () => {
     const victim = await registerUser(app.graphql);
     const { client } = clientFor(app);
     const attempt = () =>
-      client.login({ email: victim.email, password: 'wrong password, surely', device: sdkDevice() }).catch((error: unknown) => error as TesseraError);
+      client
+        .login({ email: victim.email, password: 'wrong password, surely', device: sdkDevice() })
+        .catch((error: unknown) => error as TesseraError);
 
     expect(await attempt()).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     for (let i = 0; i < 5; i++) await attempt();
@@ -229,7 +235,11 @@ describe('client SDK: staying signed in', () => {
     const { client, store } = clientFor(app);
     await loginAs(client);
     const refreshToken = (await refreshTokenIn(store))!;
-    const printed = [inspect(client, { depth: 10, showHidden: true }), inspect(store, { depth: 10, showHidden: true }), JSON.stringify(client.refresher)];
+    const printed = [
+      inspect(client, { depth: 10, showHidden: true }),
+      inspect(store, { depth: 10, showHidden: true }),
+      JSON.stringify(client.refresher),
+    ];
     for (const text of printed) {
       expect(text).not.toContain(refreshToken);
       expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT

@@ -53,7 +53,10 @@ describe('client SDK: every device in sync', () => {
 
     const tablet = await device('tablet');
     await eventually(() => sync.sessions.some((session) => session.id === tablet.client.currentSessionId), 2_000, 'the tablet to show up');
-    expect(sync.sessions.find((session) => session.id === tablet.client.currentSessionId)).toMatchObject({ current: false, device: { name: 'tablet' } });
+    expect(sync.sessions.find((session) => session.id === tablet.client.currentSessionId)).toMatchObject({
+      current: false,
+      device: { name: 'tablet' },
+    });
 
     await tablet.client.logout();
     await eventually(() => sync.sessions.length === 1, 2_000, 'the tablet to go away');
@@ -131,7 +134,11 @@ describe('client SDK: every device in sync', () => {
     await eventually(() => network.closeCodes.includes(4401), 5_000, 'the service to close the expired socket with 4401');
     const tablet = await device('tablet');
 
-    await eventually(() => sync.sessions.some((session) => session.id === tablet.client.currentSessionId), 3_000, 'the phone to see the tablet');
+    await eventually(
+      () => sync.sessions.some((session) => session.id === tablet.client.currentSessionId),
+      3_000,
+      'the phone to see the tablet',
+    );
     expect(phone.client.refresher.refreshes).toBe(1);
     expect(sync.connected).toBe(true);
     const watch = await device('watch');

@@ -49,7 +49,11 @@ describe('when PostgreSQL is unreachable', () => {
     const db = tessera.app.get(DataSource);
     await tessera.app.get(SessionAlertMonitor).idle();
     const countRows = async () =>
-      (await db.query(`SELECT (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM refresh_tokens) AS tokens, (SELECT count(*) FROM session_activity) AS activity`))[0];
+      (
+        await db.query(
+          `SELECT (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM refresh_tokens) AS tokens, (SELECT count(*) FROM session_activity) AS activity`,
+        )
+      )[0];
     const before = await countRows();
     await proxy.cut();
     const started = Date.now();

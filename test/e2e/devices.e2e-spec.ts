@@ -13,8 +13,7 @@ describe('devices', () => {
   let app: TestApp;
   let user: TestUser;
   const db = () => app.tessera.app.get(DataSource);
-  const lifetimeDays = (session: Record<string, any>) =>
-    Math.round((Date.parse(session.expiresAt) - Date.parse(session.createdAt)) / DAY);
+  const lifetimeDays = (session: Record<string, any>) => Math.round((Date.parse(session.expiresAt) - Date.parse(session.createdAt)) / DAY);
 
   beforeAll(async () => {
     app = await startTestApp({ MAX_SESSIONS_PER_USER: '4', ACCESS_TOKEN_TTL: '60m' });
@@ -48,7 +47,12 @@ describe('devices', () => {
     const loads = jest.spyOn(app.tessera.app.get(DeviceService), 'getByIds');
     try {
       const { activeSessions } = await app.graphql.data(ACTIVE_SESSIONS, {}, sessions[3].tokens.accessToken);
-      expect(activeSessions.map((s: { device: { name: string } }) => s.device.name).sort()).toEqual(['device 0', 'device 1', 'device 2', 'device 3']);
+      expect(activeSessions.map((s: { device: { name: string } }) => s.device.name).sort()).toEqual([
+        'device 0',
+        'device 1',
+        'device 2',
+        'device 3',
+      ]);
       expect(loads).toHaveBeenCalledTimes(1);
     } finally {
       loads.mockRestore();
@@ -93,7 +97,9 @@ describe('devices', () => {
     expect(untrusted.untrustDevice).toMatchObject({ id: deviceId, trusted: false, trustedAt: null });
     for (const session of [onPhoneA, onPhoneB]) {
       expect(await app.graphql.errorCode(ME, {}, session.tokens.accessToken)).toBe('SESSION_REVOKED');
-      expect(await app.graphql.errorCode(REFRESH_SESSION, { input: { refreshToken: session.tokens.refreshToken } })).toBe('SESSION_REVOKED');
+      expect(await app.graphql.errorCode(REFRESH_SESSION, { input: { refreshToken: session.tokens.refreshToken } })).toBe(
+        'SESSION_REVOKED',
+      );
     }
     const active = await app.graphql.data(ACTIVE_SESSIONS, {}, laptop.tokens.accessToken);
     expect(active.activeSessions.map((s: { id: string }) => s.id)).toEqual([laptop.session.id]);
@@ -125,7 +131,9 @@ describe('devices', () => {
     expect(limited.map((row: { end_reason: string }) => row.end_reason)).toEqual(Array(6).fill('SESSION_LIMIT'));
 
     // The session used most recently survives the next login; the least recently active goes.
-    const alive = (await db().query(`SELECT id FROM sessions WHERE user_id = $1 AND status = 'ACTIVE'`, [busy.id])).map((r: { id: string }) => r.id);
+    const alive = (await db().query(`SELECT id FROM sessions WHERE user_id = $1 AND status = 'ACTIVE'`, [busy.id])).map(
+      (r: { id: string }) => r.id,
+    );
     const aliveLogins = logins.filter((l) => alive.includes(l.session.id));
     app.clock.advance(2 * MINUTE);
     for (const l of aliveLogins.slice(1)) await app.graphql.data(ME, {}, l.tokens.accessToken);

@@ -1,13 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { login, registerUser, type LoginResult } from '../factories/session.factory.js';
-import { CREATE_SESSION, REFRESH_SESSION, REGISTER, REVOKE_ALL, REVOKE_SESSION, SESSION, ACTIVITY, ACKNOWLEDGE, TRUST_DEVICE } from '../helpers/operations.js';
+import {
+  CREATE_SESSION,
+  REFRESH_SESSION,
+  REGISTER,
+  REVOKE_ALL,
+  REVOKE_SESSION,
+  SESSION,
+  ACTIVITY,
+  ACKNOWLEDGE,
+  TRUST_DEVICE,
+} from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { GraphQLSocket } from '../helpers/graphql-ws-socket.js';
 
 const CONTRACT_CODES = new Set([
-  'UNAUTHENTICATED', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'SESSION_EXPIRED', 'INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED',
-  'INVALID_CREDENTIALS', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE',
+  'UNAUTHENTICATED',
+  'TOKEN_EXPIRED',
+  'SESSION_REVOKED',
+  'SESSION_EXPIRED',
+  'INVALID_REFRESH_TOKEN',
+  'REFRESH_TOKEN_REUSED',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
 ]);
 
 /** Values of every kind a careless or hostile client might send. */
@@ -28,7 +48,13 @@ const anyValue = fc.oneof(
 const inputLike = (fields: string[]) =>
   fc.oneof(
     fc.record(Object.fromEntries(fields.map((field) => [field, anyValue])), { requiredKeys: [] }),
-    fc.record({ ...Object.fromEntries(fields.map((field) => [field, anyValue])), device: fc.oneof(anyValue, fc.record({ deviceId: anyValue, type: anyValue, name: anyValue })) }, { requiredKeys: [] }),
+    fc.record(
+      {
+        ...Object.fromEntries(fields.map((field) => [field, anyValue])),
+        device: fc.oneof(anyValue, fc.record({ deviceId: anyValue, type: anyValue, name: anyValue })),
+      },
+      { requiredKeys: [] },
+    ),
     anyValue,
   );
 
@@ -55,7 +81,11 @@ describe('fuzzing the public surface', () => {
     await fc.assert(
       fc.asyncProperty(inputLike(fields), async (input) => {
         const variables = query === ACTIVITY ? (typeof input === 'object' && input !== null ? input : { first: input }) : { input };
-        const result = await app.graphql.request(query, variables as Record<string, unknown>, authenticated ? session.tokens.accessToken : undefined);
+        const result = await app.graphql.request(
+          query,
+          variables as Record<string, unknown>,
+          authenticated ? session.tokens.accessToken : undefined,
+        );
         expect(result.status).toBeLessThan(500);
         for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions.code);
       }),
@@ -75,11 +105,23 @@ describe('fuzzing the public surface', () => {
   });
 
   it('never answers 5xx on the REST and OAuth endpoints, whatever the body', async () => {
-    const paths = ['/api/auth/session/create', '/api/auth/session/refresh', '/api/auth/session/revoke', '/api/auth/session/revoke-all', '/oauth/revoke', '/oauth/introspect'];
+    const paths = [
+      '/api/auth/session/create',
+      '/api/auth/session/refresh',
+      '/api/auth/session/revoke',
+      '/api/auth/session/revoke-all',
+      '/oauth/revoke',
+      '/oauth/introspect',
+    ];
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...paths),
-        fc.oneof(inputLike(['email', 'password', 'refreshToken', 'sessionId', 'exceptCurrent', 'token']).map((body) => JSON.stringify(body) ?? 'null'), fc.string({ maxLength: 200 })),
+        fc.oneof(
+          inputLike(['email', 'password', 'refreshToken', 'sessionId', 'exceptCurrent', 'token']).map(
+            (body) => JSON.stringify(body) ?? 'null',
+          ),
+          fc.string({ maxLength: 200 }),
+        ),
         fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain'),
         fc.boolean(),
         async (path, body, contentType, authenticated) => {
@@ -106,15 +148,24 @@ describe('fuzzing the public surface', () => {
     const overSocket = operations.filter(([name]) => name !== 'revokeAllSessions');
     try {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...overSocket), inputLike(['email', 'password', 'device', 'refreshToken', 'filter', 'first']), anyValue, async ([, query], input, id) => {
-          // Variables that are not an object break graphql-ws's protocol itself (closed with 4400), not our rules.
-          const asObject = typeof input === 'object' && input !== null && !Array.isArray(input);
-          const variables = query === ACTIVITY ? (asObject ? input : { first: input }) : { input };
-          for (const [document, values] of [[query, variables], [REVOKE_SESSION, { id }], [SESSION, { id }]] as const) {
-            const result = await socket.request(document, values);
-            for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions?.code);
-          }
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...overSocket),
+          inputLike(['email', 'password', 'device', 'refreshToken', 'filter', 'first']),
+          anyValue,
+          async ([, query], input, id) => {
+            // Variables that are not an object break graphql-ws's protocol itself (closed with 4400), not our rules.
+            const asObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+            const variables = query === ACTIVITY ? (asObject ? input : { first: input }) : { input };
+            for (const [document, values] of [
+              [query, variables],
+              [REVOKE_SESSION, { id }],
+              [SESSION, { id }],
+            ] as const) {
+              const result = await socket.request(document, values);
+              for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions?.code);
+            }
+          },
+        ),
         { numRuns: 40 },
       );
       expect(socket.closeCode).toBeUndefined();

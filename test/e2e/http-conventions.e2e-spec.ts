@@ -17,7 +17,9 @@ describe('HTTP conventions', () => {
     expect(body.errors[0]!.extensions.code).toBe('CSRF_BLOCKED');
     expect(body.errors[0]!.message).toContain('apollo-require-preflight');
 
-    const preflighted = await fetch(`${app.graphql.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const preflighted = await fetch(`${app.graphql.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(((await preflighted.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
   });
 

@@ -98,13 +98,18 @@ describe.each(stores)('login limits, counted in %s', (store) => {
     // The owner's success elsewhere does not lift the lock on the guesser's address.
     expect(codeOf(await loginFrom(attacker, user.email, user.password))).toBe('RATE_LIMITED');
     const alerts = await bruteForceAlerts(owner);
-    expect(alerts).toEqual([expect.objectContaining({ details: expect.objectContaining({ failures: 5, ipAddress: attacker, occurrences: 1 }) })]);
+    expect(alerts).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ failures: 5, ipAddress: attacker, occurrences: 1 }) }),
+    ]);
   });
 
   it('refuses the account at every address for the rest of the day once LOGIN_ACCOUNT_DAILY_MAX_FAILURES wrong passwords came from several, counting no refused attempt', async () => {
     const user = await register();
     const [a, b, c, d] = [newAddress(), newAddress(), newAddress(), newAddress()];
-    expect(tally((await inTurn(25, () => loginFrom(a, user.email, 'wrong password!!'))).map(codeOf))).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 20 });
+    expect(tally((await inTurn(25, () => loginFrom(a, user.email, 'wrong password!!'))).map(codeOf))).toEqual({
+      INVALID_CREDENTIALS: 5,
+      RATE_LIMITED: 20,
+    });
     expect(tally((await inTurn(5, () => loginFrom(b, user.email, 'wrong password!!'))).map(codeOf))).toEqual({ INVALID_CREDENTIALS: 5 });
     // 30 attempts so far, 10 of them checked: the owner is still welcome.
     const owner = await signIn(c, user);
@@ -123,7 +128,9 @@ describe.each(stores)('login limits, counted in %s', (store) => {
     const victims = await Promise.all(Array.from({ length: 10 }, () => register()));
     const someone = await register();
     const attacker = newAddress();
-    const answers = await Promise.all(victims.flatMap((victim) => Array.from({ length: 5 }, () => loginFrom(attacker, victim.email, 'wrong password!!'))));
+    const answers = await Promise.all(
+      victims.flatMap((victim) => Array.from({ length: 5 }, () => loginFrom(attacker, victim.email, 'wrong password!!'))),
+    );
     expect(tally(answers.map(codeOf))).toEqual({ INVALID_CREDENTIALS: 50 });
 
     expect(codeOf(await loginFrom(attacker, someone.email, someone.password))).toBe('RATE_LIMITED');

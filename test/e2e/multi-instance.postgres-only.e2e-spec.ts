@@ -120,10 +120,9 @@ describe('several instances on PostgreSQL and Redis', () => {
     );
     expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
     expect(new Set(results.map((result) => result.data!.refreshSession.tokens.refreshToken)).size).toBe(1);
-    const [{ count }] = await a.tessera.app.get(DataSource).query(
-      `SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1`,
-      [session.id],
-    );
+    const [{ count }] = await a.tessera.app
+      .get(DataSource)
+      .query(`SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1`, [session.id]);
     expect(count).toBe(2);
   });
 
@@ -151,7 +150,8 @@ describe('several instances on PostgreSQL and Redis', () => {
     expect(degraded.body).toMatchObject({ status: 'degraded', details: { redis: { status: 'down' } } });
 
     await redis.restore();
-    const ready = async () => (await rest(a.baseUrl, 'GET', '/health/ready')).body.status === 'ok' &&
+    const ready = async () =>
+      (await rest(a.baseUrl, 'GET', '/health/ready')).body.status === 'ok' &&
       (await rest(b.baseUrl, 'GET', '/health/ready')).body.status === 'ok';
     for (let waited = 0; !(await ready()); waited += 100) {
       if (waited > 10_000) throw new Error('Redis did not come back within 10 s');

@@ -17,8 +17,11 @@ describe('RFC 7009 revocation and RFC 7662 introspection', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body: new URLSearchParams(fields).toString(),
     });
-  const basic = (id = CLIENT.id, secret = CLIENT.secret) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
-  const introspect = async (token: string) => (await form('/oauth/introspect', { token }, basic())).json() as Promise<Record<string, unknown>>;
+  const basic = (id = CLIENT.id, secret = CLIENT.secret) => ({
+    authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+  });
+  const introspect = async (token: string) =>
+    (await form('/oauth/introspect', { token }, basic())).json() as Promise<Record<string, unknown>>;
 
   beforeAll(async () => {
     app = await startTestApp({ INTROSPECTION_CLIENT_ID: CLIENT.id, INTROSPECTION_CLIENT_SECRET: CLIENT.secret });

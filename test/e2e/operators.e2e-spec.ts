@@ -49,7 +49,14 @@ describe('what operators see', () => {
     expect(lines.some((line) => line.securityEvent === 'LOGIN_FAILED' && line.userId === user.id)).toBe(true);
 
     const everything = raw.join('\n');
-    for (const secret of [session.tokens.accessToken, session.tokens.refreshToken, renewed.tokens.accessToken, renewed.tokens.refreshToken, PASSWORD, 'not my password!!']) {
+    for (const secret of [
+      session.tokens.accessToken,
+      session.tokens.refreshToken,
+      renewed.tokens.accessToken,
+      renewed.tokens.refreshToken,
+      PASSWORD,
+      'not my password!!',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });
@@ -62,7 +69,7 @@ describe('what operators see', () => {
   });
 
   it('serves Prometheus counters that move with logins, refreshes and failures', async () => {
-    const scrape = async () => (await (await fetch(`${app.baseUrl}/metrics`)).text());
+    const scrape = async () => await (await fetch(`${app.baseUrl}/metrics`)).text();
     const before = await scrape();
     const user = await registerUser(app.graphql);
     const session = await login(app.graphql, user);
@@ -72,8 +79,13 @@ describe('what operators see', () => {
     const after = await scrape();
 
     expect(metric(after, 'tessera_sessions_created_total') - metric(before, 'tessera_sessions_created_total')).toBe(1);
-    expect(metric(after, 'tessera_refreshes_total', 'outcome="rotated"') - metric(before, 'tessera_refreshes_total', 'outcome="rotated"')).toBe(1);
-    expect(metric(after, 'tessera_login_failures_total', 'reason="invalid_credentials"') - metric(before, 'tessera_login_failures_total', 'reason="invalid_credentials"')).toBe(1);
+    expect(
+      metric(after, 'tessera_refreshes_total', 'outcome="rotated"') - metric(before, 'tessera_refreshes_total', 'outcome="rotated"'),
+    ).toBe(1);
+    expect(
+      metric(after, 'tessera_login_failures_total', 'reason="invalid_credentials"') -
+        metric(before, 'tessera_login_failures_total', 'reason="invalid_credentials"'),
+    ).toBe(1);
     expect(metric(after, 'tessera_login_duration_seconds_count') - metric(before, 'tessera_login_duration_seconds_count')).toBe(2);
     expect(after).toContain('# TYPE tessera_refresh_duration_seconds histogram');
     expect(after).toContain('tessera_active_subscriptions 0');

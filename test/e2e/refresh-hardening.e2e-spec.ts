@@ -36,11 +36,18 @@ describe('refresh-token hardening', () => {
     await app.settled();
     const { session } = await app.graphql.data(SESSION, { id: sessionId }, observer.tokens.accessToken);
     const { sessionAlerts } = await app.graphql.data(ALERTS, {}, observer.tokens.accessToken);
-    return { session, alerts: (sessionAlerts as { sessionId: string; type: string; severity: string }[]).filter((alert) => alert.sessionId === sessionId) };
+    return {
+      session,
+      alerts: (sessionAlerts as { sessionId: string; type: string; severity: string }[]).filter((alert) => alert.sessionId === sessionId),
+    };
   };
   const refreshEntries = async (accessToken: string, sessionId: string) => {
     await app.settled();
-    const { sessionActivity } = await app.graphql.data(ACTIVITY, { first: 100, filter: { sessionId, types: ['TOKEN_REFRESHED'] } }, accessToken);
+    const { sessionActivity } = await app.graphql.data(
+      ACTIVITY,
+      { first: 100, filter: { sessionId, types: ['TOKEN_REFRESHED'] } },
+      accessToken,
+    );
     return sessionActivity.edges.map((edge: { node: { ipAddress: string; details: unknown } }) => edge.node);
   };
 
@@ -195,7 +202,9 @@ describe('refresh-token hardening', () => {
 
       await app.settled();
       const { sessionAlerts } = await app.graphql.data(ALERTS, {}, thief.tokens.accessToken);
-      const fromThief = (sessionAlerts as { details: { ipAddress?: string } }[]).filter((alert) => alert.details.ipAddress === '203.0.113.30');
+      const fromThief = (sessionAlerts as { details: { ipAddress?: string } }[]).filter(
+        (alert) => alert.details.ipAddress === '203.0.113.30',
+      );
       expect(fromThief).toEqual([expect.objectContaining({ type: 'NEW_IP_ADDRESS', sessionId: session.session.id })]);
     });
   });

@@ -73,7 +73,10 @@ describe('registration', () => {
   it('finds ADMIN_EMAIL written in another case and Unicode form as one account: signed in to with the usual spelling, and found again at the next start', async () => {
     const admin = await login('root.jos\u00e9@example.com', ADMIN_PASSWORD);
     expect(admin.data!.createSession.user).toMatchObject({ email: 'root.jos\u00e9@example.com', roles: expect.arrayContaining(['ADMIN']) });
-    expect((await registerFrom('198.51.100.40', 'Root.Jos\u00e9@example.com')).errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['email'] });
+    expect((await registerFrom('198.51.100.40', 'Root.Jos\u00e9@example.com')).errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: ['email'],
+    });
 
     // What the next start, or a second instance, does.
     await app.tessera.app.get(UserService).onApplicationBootstrap();

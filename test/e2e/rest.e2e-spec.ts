@@ -7,7 +7,8 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 describe('REST /api/auth/session', () => {
   let app: TestApp;
   let user: TestUser;
-  const post = (path: string, body: unknown, accessToken?: string) => rest(app.baseUrl, 'POST', `/api/auth/session/${path}`, { body, accessToken });
+  const post = (path: string, body: unknown, accessToken?: string) =>
+    rest(app.baseUrl, 'POST', `/api/auth/session/${path}`, { body, accessToken });
   const createSession = () => post('create', { email: user.email, password: user.password, device: deviceInput({ type: 'ANDROID' }) });
 
   beforeAll(async () => {
@@ -19,7 +20,11 @@ describe('REST /api/auth/session', () => {
   it('creates a session: 201 with the same payload as createSession, device inlined', async () => {
     const response = await createSession();
     expect(response.status).toBe(201);
-    expect(response.body.tokens).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String), refreshToken: expect.stringMatching(/^tsr_/) });
+    expect(response.body.tokens).toMatchObject({
+      tokenType: 'Bearer',
+      accessToken: expect.any(String),
+      refreshToken: expect.stringMatching(/^tsr_/),
+    });
     expect(response.body.session).toMatchObject({ status: 'ACTIVE', current: true, device: { type: 'ANDROID', trusted: false } });
     expect(response.body.user).toMatchObject({ id: user.id, email: user.email, roles: ['USER'] });
     expect(response.body.user).not.toHaveProperty('passwordHash');
@@ -45,7 +50,10 @@ describe('REST /api/auth/session', () => {
     expect(active.status).toBe(200);
     const ids = active.body.sessions.map((s: { id: string }) => s.id);
     expect(ids).toEqual(expect.arrayContaining([a.session.id, b.session.id, c.session.id]));
-    expect(active.body.sessions.find((s: { id: string }) => s.id === a.session.id)).toMatchObject({ current: true, device: { type: 'ANDROID' } });
+    expect(active.body.sessions.find((s: { id: string }) => s.id === a.session.id)).toMatchObject({
+      current: true,
+      device: { type: 'ANDROID' },
+    });
 
     const revoked = await post('revoke', { sessionId: b.session.id }, a.tokens.accessToken);
     expect(revoked.status).toBe(200);
@@ -57,7 +65,9 @@ describe('REST /api/auth/session', () => {
     const all = await post('revoke-all', { exceptCurrent: true }, a.tokens.accessToken);
     expect(all.status).toBe(200);
     expect(all.body.count).toBeGreaterThanOrEqual(1);
-    expect((await rest(app.baseUrl, 'GET', '/api/auth/session/active', { accessToken: c.tokens.accessToken })).body.error.code).toBe('SESSION_REVOKED');
+    expect((await rest(app.baseUrl, 'GET', '/api/auth/session/active', { accessToken: c.tokens.accessToken })).body.error.code).toBe(
+      'SESSION_REVOKED',
+    );
     const left = await rest(app.baseUrl, 'GET', '/api/auth/session/active', { accessToken: a.tokens.accessToken });
     expect(left.body.sessions.map((s: { id: string }) => s.id)).toEqual([a.session.id]);
   });

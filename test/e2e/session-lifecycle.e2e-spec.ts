@@ -216,7 +216,8 @@ describe('session lifecycle over GraphQL', () => {
 
   it('stores refresh tokens only as hashes', async () => {
     const { tokens } = await login(app.graphql, user);
-    const dump = JSON.stringify(await db().query(`SELECT * FROM refresh_tokens`)) + JSON.stringify(await db().query(`SELECT * FROM sessions`));
+    const dump =
+      JSON.stringify(await db().query(`SELECT * FROM refresh_tokens`)) + JSON.stringify(await db().query(`SELECT * FROM sessions`));
     expect(dump).not.toContain(tokens.refreshToken);
     expect(dump).not.toContain(tokens.refreshToken.slice(4));
   });

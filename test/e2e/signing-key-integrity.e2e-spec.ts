@@ -106,11 +106,21 @@ async function attackerKey(): Promise<AttackerKey> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const { kty, n, e } = publicKey.export({ format: 'jwk' }) as Required<Pick<JWK, 'kty' | 'n' | 'e'>>;
   const publicJwk = { kty, n, e };
-  return { kid: await calculateJwkThumbprint(publicJwk, 'sha256'), privateKey, publicJwk, pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
+  return {
+    kid: await calculateJwkThumbprint(publicJwk, 'sha256'),
+    privateKey,
+    publicJwk,
+    pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
+  };
 }
 
 /** What someone with write access to the database, but not DATA_ENCRYPTION_KEY, can add. */
-async function insertRow(db: DataSource, key: AttackerKey, ciphertext: Buffer, times: { activatedAt: Date; retiredAt: Date | null }): Promise<void> {
+async function insertRow(
+  db: DataSource,
+  key: AttackerKey,
+  ciphertext: Buffer,
+  times: { activatedAt: Date; retiredAt: Date | null },
+): Promise<void> {
   await db.query(
     `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key_ciphertext, created_at, activated_at, retired_at)
      VALUES ($1, 'RS256', $2, $3, $4, $4, $5)`,
@@ -177,7 +187,13 @@ describe('signing keys written into the database by someone else', () => {
     await store.reload();
     for (const key of [garbled, foreign, late]) expect(refusalsOf(second, key.kid)).toHaveLength(1);
     const everything = second.rawLogs.join('\n');
-    for (const material of [garbled.publicJwk.n, foreign.publicJwk.n, late.publicJwk.n, garbage.toString('base64'), garbage.toString('hex')]) {
+    for (const material of [
+      garbled.publicJwk.n,
+      foreign.publicJwk.n,
+      late.publicJwk.n,
+      garbage.toString('base64'),
+      garbage.toString('hex'),
+    ]) {
       expect(everything).not.toContain(material);
     }
   });
@@ -197,12 +213,17 @@ describe('signing keys written into the database by someone else', () => {
     const after = await login(second.graphql, user);
     expect(kidOf(after.tokens.accessToken)).toBe(realKid);
     expect(await second.published()).toEqual([realKid]);
-    expect(await second.graphql.errorCode(ME, {}, await forgeLike(after.tokens.accessToken, impostor.privateKey, impostor.kid))).toBe('UNAUTHENTICATED');
+    expect(await second.graphql.errorCode(ME, {}, await forgeLike(after.tokens.accessToken, impostor.privateKey, impostor.kid))).toBe(
+      'UNAUTHENTICATED',
+    );
     await stop(second);
 
     // `npm run keys:rotate` is this compiled script after a build.
     const script = join(builtService(), '..', 'scripts', 'rotate-signing-key.js');
-    const rotation = await run(process.execPath, [script], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...target.env } });
+    const rotation = await run(process.execPath, [script], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...target.env },
+    });
     const newKid = /active signing key is now (\S+);/.exec(rotation.stdout)?.[1];
     expect(newKid).toBeDefined();
     expect([realKid, impostor.kid]).not.toContain(newKid);
@@ -226,7 +247,9 @@ describe('signing keys written into the database by someone else', () => {
     await stop(first);
 
     const second = await startOn(target, clock);
-    expect(await second.graphql.errorCode(ME, {}, await forgeLike(old.tokens.accessToken, swapped.privateKey, oldKid))).toBe('UNAUTHENTICATED');
+    expect(await second.graphql.errorCode(ME, {}, await forgeLike(old.tokens.accessToken, swapped.privateKey, oldKid))).toBe(
+      'UNAUTHENTICATED',
+    );
     expect(await second.published()).toEqual([newKid]);
     const renewed = await login(second.graphql, user);
     expect(kidOf(renewed.tokens.accessToken)).toBe(newKid);

@@ -10,7 +10,8 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 describe('signing-key rotation', () => {
   let app: TestApp;
   let user: TestUser;
-  const published = async () => ((await rest(app.baseUrl, 'GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((key) => key.kid);
+  const published = async () =>
+    ((await rest(app.baseUrl, 'GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((key) => key.kid);
 
   beforeAll(async () => {
     app = await startTestApp();

@@ -60,7 +60,9 @@ describe('graphql-ws under the same rules as HTTP', () => {
     const { tokens, session } = await login(app.graphql, user);
     const socket = await open(tokens.accessToken);
     // Ended behind the service's back: no event, no bus message, as if Redis had dropped it.
-    await db().query(`UPDATE sessions SET status = 'REVOKED', end_reason = 'REVOKED_BY_ADMIN', ended_at = now() WHERE id = $1`, [session.id]);
+    await db().query(`UPDATE sessions SET status = 'REVOKED', end_reason = 'REVOKED_BY_ADMIN', ended_at = now() WHERE id = $1`, [
+      session.id,
+    ]);
     expect(await closedWithin(socket, 5_000)).toBe(4403);
   });
 
@@ -73,7 +75,9 @@ describe('graphql-ws under the same rules as HTTP', () => {
     await app.settled();
 
     const activity = await app.graphql.data(ACTIVITY, { first: 10, filter: { types: ['SESSION_REVOKED'] } }, laptop.tokens.accessToken);
-    const entry = activity.sessionActivity.edges.map((edge: { node: Record<string, unknown> }) => edge.node).find((node: Record<string, unknown>) => node.sessionId === phone.session.id);
+    const entry = activity.sessionActivity.edges
+      .map((edge: { node: Record<string, unknown> }) => edge.node)
+      .find((node: Record<string, unknown>) => node.sessionId === phone.session.id);
     expect(entry).toMatchObject({ ipAddress: '203.0.113.7', userAgent: 'tessera-e2e-socket/1.0' });
   });
 

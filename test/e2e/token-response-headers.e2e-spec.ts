@@ -36,14 +36,20 @@ describe('answers that carry tokens are never cached', () => {
   afterAll(() => app.close());
 
   it('REST session create and refresh', async () => {
-    const created = await rest(app.baseUrl, 'POST', '/api/auth/session/create', { body: { email: user.email, password: user.password, device: deviceInput() } });
+    const created = await rest(app.baseUrl, 'POST', '/api/auth/session/create', {
+      body: { email: user.email, password: user.password, device: deviceInput() },
+    });
     expect(created.status).toBe(201);
     expectUncacheable(created);
-    const refreshed = await rest(app.baseUrl, 'POST', '/api/auth/session/refresh', { body: { refreshToken: created.body.tokens.refreshToken } });
+    const refreshed = await rest(app.baseUrl, 'POST', '/api/auth/session/refresh', {
+      body: { refreshToken: created.body.tokens.refreshToken },
+    });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.tokens.accessToken).toEqual(expect.any(String));
     expectUncacheable(refreshed);
-    const refused = await rest(app.baseUrl, 'POST', '/api/auth/session/create', { body: { email: user.email, password: 'not my password!!', device: deviceInput() } });
+    const refused = await rest(app.baseUrl, 'POST', '/api/auth/session/create', {
+      body: { email: user.email, password: 'not my password!!', device: deviceInput() },
+    });
     expect(refused.status).toBe(401);
     expectUncacheable(refused);
   });
@@ -51,7 +57,9 @@ describe('answers that carry tokens are never cached', () => {
   it('GraphQL createSession, refreshSession, and every other POST /graphql answer', async () => {
     const created = await graphqlPost(CREATE_SESSION, { input: { email: user.email, password: user.password, device: deviceInput() } });
     expectUncacheable(created);
-    const { createSession } = ((await created.json()) as { data: { createSession: { tokens: { refreshToken: string; accessToken: string } } } }).data;
+    const { createSession } = (
+      (await created.json()) as { data: { createSession: { tokens: { refreshToken: string; accessToken: string } } } }
+    ).data;
     const refreshed = await graphqlPost(REFRESH_SESSION, { input: { refreshToken: createSession.tokens.refreshToken } });
     expectUncacheable(refreshed);
     expect(await refreshed.json()).toMatchObject({ data: { refreshSession: { tokens: { accessToken: expect.any(String) } } } });

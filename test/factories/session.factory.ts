@@ -30,7 +30,15 @@ export async function registerUser(graphql: GraphQLTestClient, email = `user-${r
 }
 
 export function deviceInput(overrides: Record<string, unknown> = {}) {
-  return { deviceId: `device-${randomUUID()}`, type: 'IOS', name: 'iPhone', model: 'iPhone15,2', osVersion: '18.1', appVersion: '3.2.0', ...overrides };
+  return {
+    deviceId: `device-${randomUUID()}`,
+    type: 'IOS',
+    name: 'iPhone',
+    model: 'iPhone15,2',
+    osVersion: '18.1',
+    appVersion: '3.2.0',
+    ...overrides,
+  };
 }
 
 export async function login(graphql: GraphQLTestClient, user: TestUser, device = deviceInput()): Promise<LoginResult> {

@@ -57,7 +57,11 @@ export class GraphQLSocket {
         { query, variables },
         {
           next: (value) => (result = { data: value.data, errors: value.errors as GraphQLResponse['errors'] }),
-          error: (error) => resolve({ data: undefined, errors: Array.isArray(error) ? error : [{ message: String(error), extensions: { code: 'CLOSED' } }] }),
+          error: (error) =>
+            resolve({
+              data: undefined,
+              errors: Array.isArray(error) ? error : [{ message: String(error), extensions: { code: 'CLOSED' } }],
+            }),
           complete: () => resolve(result ?? { data: undefined, errors: undefined }),
         },
       );
@@ -70,7 +74,11 @@ export class GraphQLSocket {
       { query },
       {
         next: (value) => onResult({ data: value.data as Record<string, any>, errors: value.errors as GraphQLResponse['errors'] }),
-        error: (error) => onResult({ data: undefined, errors: Array.isArray(error) ? error : [{ message: String(error), extensions: { code: 'CLOSED' } }] }),
+        error: (error) =>
+          onResult({
+            data: undefined,
+            errors: Array.isArray(error) ? error : [{ message: String(error), extensions: { code: 'CLOSED' } }],
+          }),
         complete: () => undefined,
       },
     );

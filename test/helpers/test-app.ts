@@ -36,7 +36,11 @@ export async function startTestApp(
     ...env,
   });
   const clock = new ManualClock();
-  const tessera = await createTesseraApp(config, { clock, logDestination: options.logDestination, embeddedSnapshot: database.embeddedSnapshot });
+  const tessera = await createTesseraApp(config, {
+    clock,
+    logDestination: options.logDestination,
+    embeddedSnapshot: database.embeddedSnapshot,
+  });
   await tessera.app.listen(0, '127.0.0.1');
   const { port } = tessera.app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

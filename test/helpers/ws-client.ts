@@ -30,7 +30,11 @@ export class EventListener {
   private readonly client: Client;
   private readonly waiters = new Set<() => void>();
 
-  constructor(graphqlUrl: string, accessToken: string | undefined, private readonly query = SESSION_EVENTS) {
+  constructor(
+    graphqlUrl: string,
+    accessToken: string | undefined,
+    private readonly query = SESSION_EVENTS,
+  ) {
     this.client = createClient({
       url: graphqlUrl.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,

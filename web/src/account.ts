@@ -173,10 +173,7 @@ export class AccountController {
         sessions: state.sessions.filter((session) => isCurrent(session, current)),
         notice: {
           tone: 'success',
-          text:
-            count === 0
-              ? 'You were not signed in anywhere else.'
-              : `Signed out of ${count} other session${count === 1 ? '' : 's'}.`,
+          text: count === 0 ? 'You were not signed in anywhere else.' : `Signed out of ${count} other session${count === 1 ? '' : 's'}.`,
         },
       }));
     });

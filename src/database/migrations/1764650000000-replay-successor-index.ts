@@ -10,7 +10,9 @@ export class ReplaySuccessorIndex1764650000000 implements MigrationInterface {
   name = 'ReplaySuccessorIndex1764650000000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`CREATE INDEX sessions_replay_successor_idx ON sessions (refresh_rotated_at) WHERE refresh_successor_ciphertext IS NOT NULL`);
+    await db.query(
+      `CREATE INDEX sessions_replay_successor_idx ON sessions (refresh_rotated_at) WHERE refresh_successor_ciphertext IS NOT NULL`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -75,7 +75,14 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
     }
     case 'LOGIN_FAILED':
       return [
-        { userId: event.userId, sessionId: null, type: SessionActivityType.LOGIN_FAILED, occurredAt: now, ...where, details: { reason: event.reason } },
+        {
+          userId: event.userId,
+          sessionId: null,
+          type: SessionActivityType.LOGIN_FAILED,
+          occurredAt: now,
+          ...where,
+          details: { reason: event.reason },
+        },
       ];
     case 'ALERT_RAISED':
       return [

@@ -5,7 +5,13 @@ import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionActivityRepository, type ActivityPosition, type SessionActivityRow } from '../data/session-activity.repository.js';
-import { addressKnownSince, ADDRESS_USE_TYPES, type AddressHistory, type SessionActivity, type SessionActivityFilter } from './session-activity.js';
+import {
+  addressKnownSince,
+  ADDRESS_USE_TYPES,
+  type AddressHistory,
+  type SessionActivity,
+  type SessionActivityFilter,
+} from './session-activity.js';
 import { activityFor } from './session-activity.mapping.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -29,7 +35,10 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
   ) {}
 
   onApplicationBootstrap(): void {
-    this.pruneTimer = setInterval(() => void this.prune().catch((error: Error) => this.logger.warn(`Activity pruning failed: ${error.message}`)), this.config.sessionSweepIntervalMs);
+    this.pruneTimer = setInterval(
+      () => void this.prune().catch((error: Error) => this.logger.warn(`Activity pruning failed: ${error.message}`)),
+      this.config.sessionSweepIntervalMs,
+    );
     this.pruneTimer.unref();
   }
 
@@ -48,7 +57,12 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     }
   }
 
-  async page(actor: Actor, filter: Omit<SessionActivityFilter, 'userId'> & { userId?: string }, first: number, after?: string): Promise<ActivityPage> {
+  async page(
+    actor: Actor,
+    filter: Omit<SessionActivityFilter, 'userId'> & { userId?: string },
+    first: number,
+    after?: string,
+  ): Promise<ActivityPage> {
     const userId = filter.userId ?? actor.userId;
     if (userId !== actor.userId && !isAdmin(actor)) throw forbidden('Only administrators may see another user’s activity.');
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {

@@ -24,7 +24,9 @@ export class SessionAlertMonitor implements OnModuleInit {
 
   onModuleInit(): void {
     this.domainEvents.subscribe((event) => {
-      this.queue = this.queue.then(() => this.handle(event)).catch((error: Error) => this.logger.error(`Handling ${event.type} failed: ${error.message}`));
+      this.queue = this.queue
+        .then(() => this.handle(event))
+        .catch((error: Error) => this.logger.error(`Handling ${event.type} failed: ${error.message}`));
     });
   }
 

@@ -81,7 +81,16 @@ export class SessionEventPublisher implements OnModuleInit {
 
   private async send(version: number, type: SessionEventType, session: Session, device?: Device): Promise<void> {
     const resolvedDevice = device ?? (await this.devices.getById(session.deviceId)) ?? null;
-    this.emit({ type, userId: session.userId, sessionId: session.id, version, occurredAt: this.clock.now(), session, device: resolvedDevice, alert: null });
+    this.emit({
+      type,
+      userId: session.userId,
+      sessionId: session.id,
+      version,
+      occurredAt: this.clock.now(),
+      session,
+      device: resolvedDevice,
+      alert: null,
+    });
   }
 
   private sendDevice(version: number, type: SessionEventType, device: Device): void {

@@ -49,8 +49,7 @@ export class SessionAuthenticator {
       throw sessionEnded(SessionStatus.EXPIRED);
     }
 
-    const activityIsStale =
-      now.getTime() - state.lastActivityAt.getTime() >= activityWriteInterval(this.config.sessionIdleTimeoutMs);
+    const activityIsStale = now.getTime() - state.lastActivityAt.getTime() >= activityWriteInterval(this.config.sessionIdleTimeoutMs);
     // The first request made with a successor's access token proves the app received it.
     const commitsGeneration = claims.generation > state.committedGeneration;
     if (activityIsStale || commitsGeneration) {

@@ -41,7 +41,8 @@ export class SessionCredentialCheck {
     if (check.attemptedUserId) {
       const userId = check.attemptedUserId;
       this.events.publish({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });
-      if (failures.accountJustLocked) this.events.publish({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
+      if (failures.accountJustLocked)
+        this.events.publish({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
     }
     throw invalidCredentials();
   }

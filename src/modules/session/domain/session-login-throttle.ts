@@ -139,7 +139,8 @@ export class SessionLoginThrottle implements OnApplicationShutdown {
         const dayJustLocked = dayFailures === this.byAccountDaily.points;
         const ipJustLocked = ipFailures === this.byIp.points;
         if (ipJustLocked) this.logger.warn(`Failed sign-ins from one address reached ${ipFailures}; refusing it for the window`);
-        if (dayJustLocked) this.logger.warn(`Failed sign-ins on one account reached ${dayFailures} today; refusing it everywhere for the day`);
+        if (dayJustLocked)
+          this.logger.warn(`Failed sign-ins on one account reached ${dayFailures} today; refusing it everywhere for the day`);
         return {
           accountFailures: dayJustLocked ? dayFailures : pairFailures,
           accountJustLocked: dayJustLocked || pairFailures === this.byAccountAndIp.points,
@@ -173,11 +174,15 @@ async function takeAll(holds: readonly Hold[]): Promise<{ hold: Hold; result: Ra
   const refused = outcomes.flatMap((outcome, i) =>
     outcome.status === 'rejected' && outcome.reason instanceof RateLimiterRes ? [{ hold: holds[i], result: outcome.reason }] : [],
   );
-  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected' && !(outcome.reason instanceof RateLimiterRes));
+  const failed = outcomes.find(
+    (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected' && !(outcome.reason instanceof RateLimiterRes),
+  );
   if (refused.length === 0 && !failed) return [];
   // A consume that answered, even with a refusal, counted its point; one that failed did not.
   await Promise.all(
-    holds.filter((_, i) => outcomes[i].status === 'fulfilled' || outcomes[i].reason instanceof RateLimiterRes).map(({ limit, key }) => limit.attempts.reward(key, 1)),
+    holds
+      .filter((_, i) => outcomes[i].status === 'fulfilled' || outcomes[i].reason instanceof RateLimiterRes)
+      .map(({ limit, key }) => limit.attempts.reward(key, 1)),
   );
   if (failed) throw failed.reason;
   return refused;

@@ -24,11 +24,19 @@ import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 type RefreshOutcome =
-  | { readonly ok: true; readonly session: Session; readonly user: User; readonly device: Device; readonly refreshToken: string; readonly generation: number; readonly events: DomainEvent[]; readonly rotated: boolean }
+  | {
+      readonly ok: true;
+      readonly session: Session;
+      readonly user: User;
+      readonly device: Device;
+      readonly refreshToken: string;
+      readonly generation: number;
+      readonly events: DomainEvent[];
+      readonly rotated: boolean;
+    }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
-export const successorAssociatedData = (sessionId: string, generation: number) =>
-  `refresh-successor:${sessionId}:${generation}`;
+export const successorAssociatedData = (sessionId: string, generation: number) => `refresh-successor:${sessionId}:${generation}`;
 
 /** Refresh-token rotation with replay and reuse detection (DESIGN.md decision 4). */
 @Injectable()
@@ -66,9 +74,17 @@ export class SessionRefreshService {
         case 'ended':
           return { ok: false, error: sessionEnded(decision.status), events: [] };
         case 'expire':
-          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.end(tx, session, decision.reason, now, client) };
+          return {
+            ok: false,
+            error: sessionEnded(SessionStatus.EXPIRED),
+            events: await this.end(tx, session, decision.reason, now, client),
+          };
         case 'reuse':
-          return { ok: false, error: refreshTokenReused(), events: await this.end(tx, session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client) };
+          return {
+            ok: false,
+            error: refreshTokenReused(),
+            events: await this.end(tx, session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client),
+          };
         case 'replay': {
           // Not a change: the client gets again what it was already given.
           const generation = locked.rotation.generation;
@@ -81,7 +97,11 @@ export class SessionRefreshService {
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
           const refreshToken = generateRefreshToken();
-          const { session: rotated, version, recorded } = await this.rotations.rotate(tx, {
+          const {
+            session: rotated,
+            version,
+            recorded,
+          } = await this.rotations.rotate(tx, {
             session,
             newGeneration: generation,
             newTokenHash: hashToken(refreshToken),

@@ -40,7 +40,10 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((error: unknown) => this.reportFailure(error)), this.config.sessionSweepIntervalMs);
+    this.timer = setInterval(
+      () => void this.sweep().catch((error: unknown) => this.reportFailure(error)),
+      this.config.sessionSweepIntervalMs,
+    );
     this.timer.unref();
   }
 
@@ -73,7 +76,9 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
     const prunedRefreshTokens = await this.sessions.deleteRefreshTokensOfSessionsEndedBefore(cutoffs.pruneEndedBefore);
     const forgottenSuccessors = await this.forgetSpentSuccessors(cutoffs.now);
     if (ended > 0 || prunedRefreshTokens > 0 || forgottenSuccessors > 0) {
-      this.logger.log(`Swept ${ended} expired sessions, pruned ${prunedRefreshTokens} refresh-token rows, deleted ${forgottenSuccessors} spent successors`);
+      this.logger.log(
+        `Swept ${ended} expired sessions, pruned ${prunedRefreshTokens} refresh-token rows, deleted ${forgottenSuccessors} spent successors`,
+      );
     }
     return { ended, prunedRefreshTokens, forgottenSuccessors };
   }

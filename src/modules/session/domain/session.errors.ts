@@ -2,8 +2,7 @@ import { DomainError } from '../../../common/domain-error.js';
 import { SessionStatus } from './session.js';
 import { endedCode } from './session-expiry.policy.js';
 
-export const invalidRefreshToken = () =>
-  new DomainError('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; sign in again.');
+export const invalidRefreshToken = () => new DomainError('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; sign in again.');
 
 export const refreshTokenReused = () =>
   new DomainError(

@@ -33,12 +33,7 @@ const cases: [string, RotationState | undefined, number, RefreshDecision][] = [
     2,
     { kind: 'replay' },
   ],
-  [
-    'treats the parent as reuse after commit and grace',
-    session({ committedGeneration: 3, rotatedAt: ago(10_000) }),
-    2,
-    { kind: 'reuse' },
-  ],
+  ['treats the parent as reuse after commit and grace', session({ committedGeneration: 3, rotatedAt: ago(10_000) }), 2, { kind: 'reuse' }],
   [
     'treats an older generation as reuse even inside the grace window and uncommitted',
     session({ committedGeneration: 2, rotatedAt: ago(1_000) }),
@@ -66,9 +61,19 @@ const cases: [string, RotationState | undefined, number, RefreshDecision][] = [
     3,
     { kind: 'expire', reason: SessionEndReason.ABSOLUTE_TIMEOUT },
   ],
-  ['answers a revoked session as ended, even for its current token', session({ status: SessionStatus.REVOKED }), 3, { kind: 'ended', status: SessionStatus.REVOKED }],
+  [
+    'answers a revoked session as ended, even for its current token',
+    session({ status: SessionStatus.REVOKED }),
+    3,
+    { kind: 'ended', status: SessionStatus.REVOKED },
+  ],
   ['answers an expired session as ended', session({ status: SessionStatus.EXPIRED }), 2, { kind: 'ended', status: SessionStatus.EXPIRED }],
-  ['does not call it reuse when the session has already ended', session({ status: SessionStatus.REVOKED }), 0, { kind: 'ended', status: SessionStatus.REVOKED }],
+  [
+    'does not call it reuse when the session has already ended',
+    session({ status: SessionStatus.REVOKED }),
+    0,
+    { kind: 'ended', status: SessionStatus.REVOKED },
+  ],
 ];
 
 describe('decideRefresh', () => {

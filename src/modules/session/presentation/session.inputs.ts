@@ -47,7 +47,7 @@ export class RevokeAllSessionsInput {
   @IsBoolean()
   exceptCurrent?: boolean;
 
-  @Field(() => ID, { nullable: true, description: "Admins only: whose sessions to end. Defaults to the caller." })
+  @Field(() => ID, { nullable: true, description: 'Admins only: whose sessions to end. Defaults to the caller.' })
   @IsOptional()
   @IsUUID('all', { message: 'userId must be a session service id' })
   userId?: string;

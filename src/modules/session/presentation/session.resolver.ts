@@ -81,10 +81,7 @@ export class SessionResolver {
   }
 
   @Query(() => SessionType)
-  async session(
-    @CurrentActor() actor: Actor,
-    @Args('id', { type: () => ID }, new ParseIdPipe('id')) id: string,
-  ): Promise<SessionType> {
+  async session(@CurrentActor() actor: Actor, @Args('id', { type: () => ID }, new ParseIdPipe('id')) id: string): Promise<SessionType> {
     return this.present(await this.sessions.get(actor, id), actor);
   }
 

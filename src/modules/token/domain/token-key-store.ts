@@ -145,7 +145,9 @@ export class TokenKeyStore implements OnModuleInit, BeforeApplicationShutdown {
         const report = `${row.kid}\n${error.message}`;
         if (this.refusalsLogged.has(report)) continue;
         this.refusalsLogged.add(report);
-        this.logger.error(`Refused signing key ${printable(row.kid)}: ${error.message}. It signs nothing, verifies nothing and is not published.`);
+        this.logger.error(
+          `Refused signing key ${printable(row.kid)}: ${error.message}. It signs nothing, verifies nothing and is not published.`,
+        );
       }
     }
     return trusted;

@@ -40,7 +40,11 @@ export class OAuthController {
   @Public()
   @Post('introspect')
   @HttpCode(200)
-  async introspect(@Body() form: TokenForm, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) response: Response) {
+  async introspect(
+    @Body() form: TokenForm,
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const client = this.config.introspection;
     if (!client) {
       response.status(404);

@@ -22,7 +22,11 @@ export class RegistrationThrottle implements OnApplicationShutdown {
     const options = { keyPrefix: 'register-ip', points: config.registrationRateLimitPerHour, duration: HOUR_SECONDS };
     const memory = new RateLimiterMemory(options);
     if (config.redisUrl) {
-      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'tessera-registration-limits' });
+      this.redis = new Redis(config.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectionName: 'tessera-registration-limits',
+      });
       this.redis.on('error', (error: Error) => this.logger.warn(`Redis (registration limit): ${error.message}`));
     }
     this.registrations = this.redis

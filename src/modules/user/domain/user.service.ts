@@ -12,8 +12,7 @@ import { normaliseEmail, type User } from './user.js';
 export const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
 
 export type CredentialCheck =
-  | { readonly valid: true; readonly user: User }
-  | { readonly valid: false; readonly attemptedUserId: string | undefined };
+  { readonly valid: true; readonly user: User } | { readonly valid: false; readonly attemptedUserId: string | undefined };
 
 @Injectable()
 export class UserService implements OnApplicationBootstrap {
@@ -43,9 +42,7 @@ export class UserService implements OnApplicationBootstrap {
    */
   async checkCredentials(email: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.getWithPasswordByEmail(normaliseEmail(email));
-    const valid = found
-      ? await this.passwords.verify(found.passwordHash, password)
-      : await this.passwords.verifyAgainstDecoy(password);
+    const valid = found ? await this.passwords.verify(found.passwordHash, password) : await this.passwords.verifyAgainstDecoy(password);
     if (found && valid) return { valid: true, user: found.user };
     return { valid: false, attemptedUserId: found?.user.id };
   }
@@ -97,7 +94,12 @@ export class UserService implements OnApplicationBootstrap {
 
   /** `account` is already normalised; the unique constraint decides whether it is taken, not a prior read. */
   private async create(account: string, password: string, roles: Role[]): Promise<User> {
-    const user = await this.users.insertIfEmailFree({ id: randomUUID(), email: account, passwordHash: await this.passwords.hash(password), roles });
+    const user = await this.users.insertIfEmailFree({
+      id: randomUUID(),
+      email: account,
+      passwordHash: await this.passwords.hash(password),
+      roles,
+    });
     if (!user) throw new DomainError('BAD_USER_INPUT', 'This email is already registered.', { fields: ['email'] });
     return user;
   }
