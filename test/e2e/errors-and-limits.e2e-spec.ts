@@ -5,6 +5,8 @@ import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { deviceInput, login, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { CREATE_SESSION, ME, SESSION } from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { closedWithin, GraphQLSocket } from '../helpers/graphql-ws-socket.js';
+import { TokenKeyStore } from '../../src/modules/token/domain/token-key-store.js';
 
 describe('errors and query limits', () => {
   let app: TestApp;
@@ -27,7 +29,7 @@ describe('errors and query limits', () => {
         app.graphql.request(CREATE_SESSION, { input: { email, password, device: deviceInput() } });
       const wrongPassword = await attempt(user.email, 'not the password at all');
       const wrongEmail = await attempt('nobody-here@example.com', user.password);
-      expect(wrongPassword.errors![0]!.extensions.code).toBe('INVALID_CREDENTIALS');
+      expect(wrongPassword.errors![0].extensions.code).toBe('INVALID_CREDENTIALS');
       expect(wrongEmail.errors![0]).toEqual(wrongPassword.errors![0]);
     });
 
@@ -42,7 +44,7 @@ describe('errors and query limits', () => {
       const result = await app.graphql.request(CREATE_SESSION, {
         input: { email: 'nope', password: '', device: { deviceId: 'short', type: 'IOS', name: 'x'.repeat(101) } },
       });
-      const error = result.errors![0]!;
+      const error = result.errors![0];
       expect(error.extensions.code).toBe('BAD_USER_INPUT');
       expect(error.extensions.fields).toEqual(expect.arrayContaining(['email', 'password', 'device.deviceId', 'device.name']));
       expect(result.status).toBeLessThan(500);
@@ -50,17 +52,17 @@ describe('errors and query limits', () => {
 
     it('refuses an id that is not an id before it reaches the database', async () => {
       const result = await app.graphql.request(SESSION, { id: "1' OR '1'='1" }, session.tokens.accessToken);
-      expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['id'] });
+      expect(result.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['id'] });
     });
 
     it('gives a GraphQL syntax or type error the BAD_USER_INPUT code, without field suggestions', async () => {
       const syntax = await app.graphql.request('query { me { id ');
-      expect(syntax.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+      expect(syntax.errors![0].extensions.code).toBe('BAD_USER_INPUT');
       const unknownField = await app.graphql.request('query { me { idd } }', {}, session.tokens.accessToken);
-      expect(unknownField.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
-      expect(unknownField.errors![0]!.message).not.toContain('Did you mean');
+      expect(unknownField.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(unknownField.errors![0].message).not.toContain('Did you mean');
       const wrongType = await app.graphql.request(CREATE_SESSION, { input: { email: 42 } });
-      expect(wrongType.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+      expect(wrongType.errors![0].extensions.code).toBe('BAD_USER_INPUT');
     });
   });
 
@@ -69,8 +71,8 @@ describe('errors and query limits', () => {
 
     it('refuses a document deeper than 10 levels, introspection included', async () => {
       const result = await app.graphql.request(elevenLevels);
-      expect(result.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
-      expect(result.errors![0]!.message).toContain('11 levels');
+      expect(result.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(result.errors![0].message).toContain('11 levels');
       expect(result.status).toBeLessThan(500);
     });
 
@@ -83,7 +85,7 @@ describe('errors and query limits', () => {
     it('refuses more than 15 aliases', async () => {
       const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: __typename`).join(' ');
       const result = await app.graphql.request(`query { ${aliases} }`);
-      expect(result.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+      expect(result.errors![0].extensions.code).toBe('BAD_USER_INPUT');
       const fifteen = Array.from({ length: 15 }, (_, i) => `a${i}: __typename`).join(' ');
       expect((await app.graphql.request(`query { ${fifteen} }`)).errors).toBeUndefined();
     });
@@ -91,7 +93,7 @@ describe('errors and query limits', () => {
     it('refuses a document of more than 2,000 tokens', async () => {
       const fields = Array.from({ length: 2_100 }, () => '__typename').join(' ');
       const result = await app.graphql.request(`query { ${fields} }`);
-      expect(result.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+      expect(result.errors![0].extensions.code).toBe('BAD_USER_INPUT');
       expect(result.status).toBeLessThan(500);
     });
 
@@ -136,7 +138,7 @@ describe('errors and query limits', () => {
       const jwks = (await (await fetch(`${app.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { n: string }[] };
       const token = await new SignJWT(claimsOf())
         .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: kidOf() })
-        .sign(Buffer.from(jwks.keys[0]!.n));
+        .sign(Buffer.from(jwks.keys[0].n));
       expect(await meCode(token)).toBe('UNAUTHENTICATED');
     });
 
@@ -156,12 +158,75 @@ describe('errors and query limits', () => {
       expect(await meCode(`${header}.${payload}.${signature}`)).toBe('UNAUTHENTICATED');
     });
 
+    describe('signed with our own key, so that only the rule under test can refuse them', () => {
+      const ourKey = () => app.tessera.app.get(TokenKeyStore).signingKey.privateKey;
+      const signedByUs = (header: Record<string, unknown>, claims: Record<string, unknown> = {}, crit?: Record<string, boolean>) =>
+        new SignJWT({ ...claimsOf(), ...claims })
+          .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: kidOf(), ...header })
+          .sign(ourKey(), crit ? { crit } : undefined);
+      const nowSeconds = () => Math.floor(app.clock.now().getTime() / 1000);
+
+      it('accepts the token as signed, so that every refusal below is the rule’s', async () => {
+        expect(await app.graphql.data(ME, {}, await signedByUs({}))).toMatchObject({ me: { id: user.id } });
+      });
+
+      it('refuses a type other than at+jwt, a kid outside our key set and a critical extension', async () => {
+        expect(await meCode(await signedByUs({ typ: 'JWT' }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({ typ: undefined }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({ kid: 'not-one-of-ours' }))).toBe('UNAUTHENTICATED');
+        const critical = await signedByUs(
+          { crit: ['urn:example:policy'], 'urn:example:policy': 'strict' },
+          {},
+          { 'urn:example:policy': true },
+        );
+        expect(await meCode(critical)).toBe('UNAUTHENTICATED');
+      });
+
+      it('refuses a token that carries or points at a key, even our own', async () => {
+        const jwks = (await (await fetch(`${app.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+        const { kty, n, e } = jwks.keys[0];
+        for (const header of [
+          { jwk: { kty, n, e } },
+          { jku: `${app.baseUrl}/.well-known/jwks.json` },
+          { x5u: 'https://keys.example/cert.pem' },
+          { x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] },
+        ]) {
+          expect(await meCode(await signedByUs(header))).toBe('UNAUTHENTICATED');
+        }
+      });
+
+      it('refuses RS512, a wrong audience or issuer, a missing exp and a token not valid yet', async () => {
+        expect(await meCode(await signedByUs({ alg: 'RS512' }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({}, { aud: 'someone-else' }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({}, { iss: 'https://evil.example' }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({}, { exp: undefined }))).toBe('UNAUTHENTICATED');
+        expect(await meCode(await signedByUs({}, { nbf: nowSeconds() + 600 }))).toBe('UNAUTHENTICATED');
+      });
+
+      it('answers TOKEN_EXPIRED only for a token that would be accepted but for its age', async () => {
+        expect(await meCode(await signedByUs({}, { exp: nowSeconds() - 60 }))).toBe('TOKEN_EXPIRED');
+        expect(await meCode(await signedByUs({}, { exp: nowSeconds() - 60, aud: 'someone-else' }))).toBe('UNAUTHENTICATED');
+      });
+
+      it('refuses them at a socket’s connection_init as over HTTP', async () => {
+        for (const token of [await signedByUs({ typ: 'JWT' }), await signedByUs({ kid: 'not-one-of-ours' }), await forge({})]) {
+          const socket = new GraphQLSocket(app.graphql.url, token);
+          try {
+            expect(await closedWithin(socket, 5_000)).toBe(4401);
+            expect(socket.closeReason).toBe('UNAUTHENTICATED');
+          } finally {
+            await socket.dispose();
+          }
+        }
+      });
+    });
+
     it('refuses garbage in the Authorization header', async () => {
       for (const header of ['Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${'a'.repeat(5000)}`, 'Bearer not.a.jwt']) {
         const response = await post(JSON.stringify({ query: ME }), { authorization: header });
         const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
         expect(response.status).toBeLessThan(500);
-        expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+        expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       }
     });
   });

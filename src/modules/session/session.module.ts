@@ -18,6 +18,7 @@ import { SessionLoginThrottle } from './domain/session-login-throttle.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
+import { TokenStrategy } from './presentation/token.strategy.js';
 
 @Module({
   imports: [TokenModule, UserModule, DeviceModule],
@@ -35,6 +36,7 @@ import { TokenGuard } from './presentation/token.guard.js';
     SessionAuthenticator,
     SessionSweeper,
     SessionResolver,
+    TokenStrategy,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
   controllers: [SessionController],

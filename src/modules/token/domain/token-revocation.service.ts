@@ -21,9 +21,11 @@ export class TokenRevocationService {
   ) {}
 
   async revoke(token: string, hint: string | undefined, client: ClientInfo): Promise<void> {
-    const attempts = hint === 'access_token' ? [this.byAccessToken, this.byRefreshToken] : [this.byRefreshToken, this.byAccessToken];
-    for (const attempt of attempts) {
-      if (await attempt.call(this, token, client)) return;
+    // RFC 7009 §2.1: the hint only says where to look first.
+    const byRefresh = () => this.byRefreshToken(token, client);
+    const byAccess = () => this.byAccessToken(token, client);
+    for (const attempt of hint === 'access_token' ? [byAccess, byRefresh] : [byRefresh, byAccess]) {
+      if (await attempt()) return;
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT } from 'jose';
+import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { ACCESS_TOKEN_TYPE, SIGNING_ALGORITHM, type AccessTokenRequest, type SignedAccessToken } from './access-token.js';
@@ -12,22 +12,33 @@ export class TokenSigner {
   constructor(
     private readonly keys: TokenKeyStore,
     private readonly clock: Clock,
+    private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async sign(request: AccessTokenRequest): Promise<SignedAccessToken> {
+    // Key and kid read together, per token: a rotation applies from the next token on.
     const { kid, privateKey } = this.keys.signingKey;
     const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
     const expiresAt = issuedAt + Math.floor(this.config.accessTokenTtlMs / 1000);
-    const token = await new SignJWT({ sid: request.sessionId, roles: [...request.roles], gen: request.generation })
-      .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
-      .setIssuer(this.config.jwtIssuer)
-      .setAudience(this.config.jwtAudience)
-      .setSubject(request.userId)
-      .setJti(randomUUID())
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(expiresAt)
-      .sign(privateKey);
+    // Every claim in the payload, timed by the injected Clock (jsonwebtoken's expiresIn and its
+    // default iat read Date.now()), in the order jose wrote them: tokens are byte for byte as before.
+    const claims = {
+      sid: request.sessionId,
+      roles: [...request.roles],
+      gen: request.generation,
+      iss: this.config.jwtIssuer,
+      aud: this.config.jwtAudience,
+      sub: request.userId,
+      jti: randomUUID(),
+      iat: issuedAt,
+      exp: expiresAt,
+    };
+    const token = await this.jwt.signAsync(claims, {
+      privateKey,
+      algorithm: SIGNING_ALGORITHM,
+      header: { alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid },
+    });
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 }

@@ -75,7 +75,7 @@ function tokenOf(form: TokenForm | undefined): string | undefined {
 function basicCredentialsMatch(header: string | undefined, clientId: string, clientSecret: string): boolean {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header?.trim() ?? '');
   if (!match) return false;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
   if (separator < 0) return false;
   const decode = (value: string) => {
