@@ -14,8 +14,8 @@ describe('HTTP conventions', () => {
     const response = await fetch(`${app.graphql.url}?query=${encodeURIComponent('{ __typename }')}`);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(response.status).toBe(400);
-    expect(body.errors[0]!.extensions.code).toBe('CSRF_BLOCKED');
-    expect(body.errors[0]!.message).toContain('apollo-require-preflight');
+    expect(body.errors[0].extensions.code).toBe('CSRF_BLOCKED');
+    expect(body.errors[0].message).toContain('apollo-require-preflight');
 
     const preflighted = await fetch(`${app.graphql.url}?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { 'apollo-require-preflight': 'true' },
