@@ -385,7 +385,7 @@ async function main() {
   try {
     log(`Tessera bench${quick ? ' (quick)' : ''}: ${RUNS} run(s) of ${DURATION_MS} ms per scenario`);
     const signatures = repeated(await sequence(RUNS, () => signatureCeiling(DURATION_MS)));
-    log(`ceiling: RS256 signatures ${signatures.median.toFixed(0)}/s (jose, KeyObject, one core)`);
+    log(`ceiling: RS256 signatures ${signatures.median.toFixed(0)}/s (JwtService, KeyObject, one core)`);
     results.signatureCeiling = signatures;
 
     await a.start();
@@ -463,7 +463,7 @@ interface Versions {
   readonly postgres: string;
   readonly redis: string;
   readonly oidcProvider: string;
-  readonly jose: string;
+  readonly nestJwt: string;
   readonly pg: string;
   readonly nest: string;
 }
@@ -483,7 +483,7 @@ async function versionsInUse(databaseUrl: string): Promise<Versions> {
     postgres: rows[0].version,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     oidcProvider: packageVersion('oidc-provider'),
-    jose: packageVersion('jose'),
+    nestJwt: packageVersion('@nestjs/jwt'),
     pg: packageVersion('pg'),
     nest: packageVersion('@nestjs/core'),
   };
@@ -518,14 +518,14 @@ function report(
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   return `# Benchmarks
 
-Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${machine.date.slice(0, 10)}: ${machine.cpus} cores (${machine.cpu ?? 'unknown CPU'}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${versions.postgres} on this machine with durable commits (\`fsync\` and \`synchronous_commit\` on); Redis ${versions.redis}; peer: oidc-provider ${versions.oidcProvider}; the service on jose ${versions.jose}, pg ${versions.pg}, NestJS ${versions.nest}.
+Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${machine.date.slice(0, 10)}: ${machine.cpus} cores (${machine.cpu ?? 'unknown CPU'}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${versions.postgres} on this machine with durable commits (\`fsync\` and \`synchronous_commit\` on); Redis ${versions.redis}; peer: oidc-provider ${versions.oidcProvider}; the service on @nestjs/jwt ${versions.nestJwt}, pg ${versions.pg}, NestJS ${versions.nest}.
 ${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario; figures are medians with the range of the runs in brackets. The load generator runs on the same two cores as the service, so absolute figures are modest and drift between machines: compare the **ratios**, taken in one run. Raw numbers: \`bench/results.json\`.
 
 ## Ceilings (same run)
 
 | ceiling | per second |
 |---|---|
-| RS256 signatures, jose with a \`KeyObject\`, one core | ${spread(signatures)} |
+| RS256 signatures, @nestjs/jwt's \`JwtService\` with a \`KeyObject\`, one core | ${spread(signatures)} |
 | Refresh rotation transaction with raw \`pg\` (the service's statements), 16 clients | ${spread(rotations)} |
 
 ## Refresh throughput and latency (chains: each client refreshes with the token it last got)
