@@ -1,7 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { Test } from '@nestjs/testing';
-import { Clock } from '../../../common/clock.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import type { TestingModule } from '@nestjs/testing';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import {
   actorFor,
@@ -17,13 +15,9 @@ import {
 } from '../../../../test/unit/fixtures.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
 import { InMemoryDeviceRepository } from '../../../../test/unit/in-memory-device-repository.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
-import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
-import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
-import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
-import { SessionRepository } from '../../session/data/session.repository.js';
+import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
+import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
 import { SessionEndReason, SessionStatus } from '../../session/domain/session.js';
-import { SessionTerminator } from '../../session/domain/session-terminator.js';
 import { DeviceRepository } from '../data/device.repository.js';
 import { DeviceTrustService } from './device-trust.service.js';
 
@@ -32,23 +26,14 @@ describe('DeviceTrustService', () => {
   let db: InMemoryDatabase;
   let clock: ManualClock;
   let events: RecordedEvents;
+  let moduleRef: TestingModule;
 
   beforeEach(async () => {
-    db = new InMemoryDatabase();
-    clock = new ManualClock(START);
-    const moduleRef = await Test.createTestingModule({
-      providers: [
-        DeviceTrustService,
-        SessionTerminator,
-        DomainEvents,
-        { provide: DeviceRepository, useValue: new InMemoryDeviceRepository(db) },
-        { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
-        { provide: Clock, useValue: clock },
-      ],
-    }).compile();
+    ({ db, clock, events, moduleRef } = await compileOnSessionStore((store) => [
+      DeviceTrustService,
+      { provide: DeviceRepository, useValue: new InMemoryDeviceRepository(store) },
+    ]));
     sut = moduleRef.get(DeviceTrustService);
-    events = new RecordedEvents(moduleRef.get(DomainEvents));
   });
 
   /** A user signed in on their phone, calling from it. */

@@ -1,15 +1,11 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { Test } from '@nestjs/testing';
-import { Clock } from '../../../common/clock.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import type { TestingModule } from '@nestjs/testing';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
 import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
-import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
 import { DAY, endedSession, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
-import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
-import { SessionRepository } from '../data/session.repository.js';
+import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
+import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionTerminator } from './session-terminator.js';
 
@@ -18,21 +14,11 @@ describe('SessionTerminator', () => {
   let db: InMemoryDatabase;
   let clock: ManualClock;
   let events: RecordedEvents;
+  let moduleRef: TestingModule;
 
   beforeEach(async () => {
-    db = new InMemoryDatabase();
-    clock = new ManualClock(START);
-    const moduleRef = await Test.createTestingModule({
-      providers: [
-        SessionTerminator,
-        DomainEvents,
-        { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
-        { provide: Clock, useValue: clock },
-      ],
-    }).compile();
+    ({ db, clock, events, moduleRef } = await compileOnSessionStore(() => []));
     sut = moduleRef.get(SessionTerminator);
-    events = new RecordedEvents(moduleRef.get(DomainEvents));
   });
 
   const seedUserWithDevice = () => {

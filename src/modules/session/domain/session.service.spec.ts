@@ -1,12 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { Test } from '@nestjs/testing';
-import { Clock } from '../../../common/clock.js';
-import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
-import { DomainEvents } from '../../../events/domain-events.js';
+import type { TestingModule } from '@nestjs/testing';
+import { loadConfig } from '../../../config/app-config.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
-import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
 import {
   actorFor,
   DAY,
@@ -20,12 +16,10 @@ import {
   sessionRow,
   START,
 } from '../../../../test/unit/fixtures.js';
-import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
-import { SessionRepository } from '../data/session.repository.js';
+import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
+import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionService } from './session.service.js';
-import { SessionTerminator } from './session-terminator.js';
 
 const config = loadConfig({});
 const IDLE = config.sessionIdleTimeoutMs;
@@ -35,23 +29,11 @@ describe('SessionService', () => {
   let db: InMemoryDatabase;
   let clock: ManualClock;
   let events: RecordedEvents;
+  let moduleRef: TestingModule;
 
   beforeEach(async () => {
-    db = new InMemoryDatabase();
-    clock = new ManualClock(START);
-    const moduleRef = await Test.createTestingModule({
-      providers: [
-        SessionService,
-        SessionTerminator,
-        DomainEvents,
-        { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
-        { provide: Clock, useValue: clock },
-        { provide: APP_CONFIG, useValue: config },
-      ],
-    }).compile();
+    ({ db, clock, events, moduleRef } = await compileOnSessionStore((_db) => [SessionService]));
     sut = moduleRef.get(SessionService);
-    events = new RecordedEvents(moduleRef.get(DomainEvents));
   });
 
   /** A user signed in on their phone; `session` is the one the actor calls from. */
