@@ -133,15 +133,8 @@ export class SessionRepository {
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session | undefined> {
-    const { rows } = await queryUpdateOrDelete<SessionRow>(
-      tx,
-      `UPDATE sessions SET status = $2, end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
-        WHERE id = $1 AND status = 'ACTIVE'
-        RETURNING ${SESSION_COLUMNS}`,
-      [sessionId, status, reason, now],
-    );
-    const row = rows[0];
-    return row ? toSession(row) : undefined;
+    const [ended] = await endSessionsWhere(tx, { status: '$2', reason: '$3', at: '$4' }, 'id = $1', [sessionId, status, reason, now]);
+    return ended;
   }
 
   /**
@@ -149,29 +142,20 @@ export class SessionRepository {
    * SESSION_LIMIT. Sessions already past a timeout are left to the sweeper: they do not count.
    */
   async endBeyondLimit(tx: EntityManager, userId: string, keep: number, now: Date, idleCutoff: Date): Promise<Session[]> {
-    const { rows } = await queryUpdateOrDelete<SessionRow>(
+    return endSessionsWhere(
       tx,
-      `UPDATE sessions SET status = 'REVOKED', end_reason = 'SESSION_LIMIT', ended_at = $3, refresh_successor_ciphertext = NULL
-        WHERE id IN (
+      { status: `'REVOKED'`, reason: `'SESSION_LIMIT'`, at: '$3' },
+      `id IN (
           SELECT id FROM sessions
-           WHERE user_id = $1 AND status = 'ACTIVE' AND expires_at > $3 AND last_activity_at > $4
+           WHERE user_id = $1 AND ${LIVE_AT('$3', '$4')}
            ORDER BY last_activity_at DESC, created_at DESC, id
-           OFFSET $2)
-        RETURNING ${SESSION_COLUMNS}`,
+           OFFSET $2)`,
       [userId, keep, now, idleCutoff],
     );
-    return rows.map(toSession);
   }
 
   async endAllOnDevice(tx: EntityManager, deviceId: string, reason: SessionEndReason, now: Date): Promise<Session[]> {
-    const { rows } = await queryUpdateOrDelete<SessionRow>(
-      tx,
-      `UPDATE sessions SET status = 'REVOKED', end_reason = $2, ended_at = $3, refresh_successor_ciphertext = NULL
-        WHERE device_id = $1 AND status = 'ACTIVE'
-        RETURNING ${SESSION_COLUMNS}`,
-      [deviceId, reason, now],
-    );
-    return rows.map(toSession);
+    return endSessionsWhere(tx, { status: `'REVOKED'`, reason: '$2', at: '$3' }, 'device_id = $1', [deviceId, reason, now]);
   }
 
   /** Users with sessions past their absolute lifetime or idle cutoff, for the sweeper. */
@@ -180,7 +164,7 @@ export class SessionRepository {
       this.db,
       `SELECT DISTINCT user_id AS "userId" FROM (
          SELECT user_id FROM sessions
-          WHERE status = 'ACTIVE' AND (expires_at <= $1 OR last_activity_at <= $2)
+          WHERE status = 'ACTIVE' AND ${RUN_OUT_AT('$1', '$2')}
           LIMIT $3) expired`,
       [now, idleCutoff, limit],
     );
@@ -193,20 +177,15 @@ export class SessionRepository {
    * conditional update ends each session once however many instances sweep.
    */
   async endExpiredOfUser(tx: EntityManager, userId: string, now: Date, idleCutoff: Date): Promise<Session[]> {
-    const { rows } = await queryUpdateOrDelete<SessionRow>(
+    return endSessionsWhere(
       tx,
-      `UPDATE sessions SET status = 'EXPIRED',
-              end_reason = CASE WHEN expires_at <= $2 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END,
-              ended_at = $2, refresh_successor_ciphertext = NULL
-        WHERE id IN (
+      { status: `'EXPIRED'`, reason: `CASE WHEN expires_at <= $2 THEN 'ABSOLUTE_TIMEOUT' ELSE 'IDLE_TIMEOUT' END`, at: '$2' },
+      `id IN (
           SELECT id FROM sessions
-           WHERE user_id = $1 AND status = 'ACTIVE' AND (expires_at <= $2 OR last_activity_at <= $3)
-           FOR UPDATE SKIP LOCKED)
-          AND status = 'ACTIVE'
-        RETURNING ${SESSION_COLUMNS}`,
+           WHERE user_id = $1 AND status = 'ACTIVE' AND ${RUN_OUT_AT('$2', '$3')}
+           FOR UPDATE SKIP LOCKED)`,
       [userId, now, idleCutoff],
     );
-    return rows.map(toSession);
   }
 
   /** Refresh-token hashes are only needed while reuse can still be detected in a live session. */
@@ -226,14 +205,12 @@ export class SessionRepository {
     reason: SessionEndReason,
     now: Date,
   ): Promise<Session[]> {
-    const { rows } = await queryUpdateOrDelete<SessionRow>(
-      tx,
-      `UPDATE sessions SET status = 'REVOKED', end_reason = $3, ended_at = $4, refresh_successor_ciphertext = NULL
-        WHERE user_id = $1 AND status = 'ACTIVE' AND ($2::uuid IS NULL OR id <> $2::uuid)
-        RETURNING ${SESSION_COLUMNS}`,
-      [userId, exceptSessionId, reason, now],
-    );
-    return rows.map(toSession);
+    return endSessionsWhere(tx, { status: `'REVOKED'`, reason: '$3', at: '$4' }, 'user_id = $1 AND ($2::uuid IS NULL OR id <> $2::uuid)', [
+      userId,
+      exceptSessionId,
+      reason,
+      now,
+    ]);
   }
 
   async getById(id: string): Promise<Session | undefined> {
@@ -246,7 +223,7 @@ export class SessionRepository {
     const rows = await queryRows<SessionRow>(
       this.db,
       `SELECT ${SESSION_COLUMNS} FROM sessions
-        WHERE user_id = $1 AND status = 'ACTIVE' AND expires_at > $2 AND last_activity_at > $3
+        WHERE user_id = $1 AND ${LIVE_AT('$2', '$3')}
         ORDER BY last_activity_at DESC, id`,
       [userId, now, new Date(now.getTime() - idleTimeoutMs)],
     );
@@ -284,4 +261,36 @@ export class SessionRepository {
       [sessionId, now, generation],
     );
   }
+}
+
+/**
+ * The one rule for a session that has run out: past its absolute lifetime at `now`, or idle since
+ * `idleCutoff` (SQL expressions, usually parameters). A live session is an active one that has
+ * not run out: what the requests list and the session limit counts; the sweeper ends the active
+ * ones that have. Written as an OR so that the sweeper's search stays two scans of the partial
+ * indexes on active sessions' expiry and last activity.
+ */
+const RUN_OUT_AT = (now: string, idleCutoff: string): string => `(expires_at <= ${now} OR last_activity_at <= ${idleCutoff})`;
+const LIVE_AT = (now: string, idleCutoff: string): string => `status = 'ACTIVE' AND NOT ${RUN_OUT_AT(now, idleCutoff)}`;
+
+/**
+ * The one way sessions end: ACTIVE → `status`, with the reason and the time, and the replay copy
+ * of the refresh token dropped. Conditional on ACTIVE, so of two concurrent enders exactly one
+ * wins and the reason recorded is the first one's. `ending` holds SQL expressions (parameters,
+ * literals, a CASE) over the session's own columns.
+ */
+async function endSessionsWhere(
+  tx: EntityManager,
+  ending: { readonly status: string; readonly reason: string; readonly at: string },
+  where: string,
+  parameters: readonly unknown[],
+): Promise<Session[]> {
+  const { rows } = await queryUpdateOrDelete<SessionRow>(
+    tx,
+    `UPDATE sessions SET status = ${ending.status}, end_reason = ${ending.reason}, ended_at = ${ending.at}, refresh_successor_ciphertext = NULL
+      WHERE ${where} AND status = 'ACTIVE'
+      RETURNING ${SESSION_COLUMNS}`,
+    parameters,
+  );
+  return rows.map(toSession);
 }
