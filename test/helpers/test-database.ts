@@ -39,7 +39,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const embeddedSnapshot = existsSync(SNAPSHOT_PATH) ? new Blob([readFileSync(SNAPSHOT_PATH)]) : undefined;
     return { env: { DATA_DIR: 'memory://' }, embeddedSnapshot, drop: async () => {} };
   }
-  const name = `tessera_test_${randomBytes(6).toString('hex')}`;
+  // The creating process's id in the name: a later run's clean-up leaves a running run's databases alone.
+  const name = `tessera_test_${process.pid}_${randomBytes(6).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(serverUrl());
   url.pathname = `/${name}`;
