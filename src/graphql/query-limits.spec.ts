@@ -9,10 +9,15 @@ import { QUERY_LIMITS, queryLimitProtections } from './query-limits.js';
 const schema = buildSchema(readFileSync(join(import.meta.dirname, '..', '..', 'schema.gql'), 'utf8'));
 /** What Apollo and the socket server run: graphql's own rules beside ours, in one pass. */
 const rules = [...specifiedRules, ...queryLimitProtections().validationRules];
-/** CPU time, not wall time: what a document costs the service, whatever else shares the machine. */
-const CPU_TIME_LIMIT_MS = 200;
+/**
+ * CPU time, not wall time: what a document costs the service, whatever else shares the machine.
+ * Linear validation takes tens of milliseconds (about 200 at worst on a busy two-core machine,
+ * garbage collection included); the fan-out this guards against took minutes. The bound sits far
+ * from both, so it can only fail on a return of the exponential walk.
+ */
+const CPU_TIME_LIMIT_MS = 1_000;
 /** Far above the CPU limit, so that only runaway validation reaches it, never a busy machine. */
-const WATCHDOG_MS = 2_000;
+const WATCHDOG_MS = 5_000;
 
 /**
  * Validates `source` with the service's rules and checks the CPU time it took. A rule that is
@@ -102,7 +107,7 @@ const fanOutDocument = fc
   .filter(fitsTokenLimit);
 
 describe('query limits, as the service runs them', () => {
-  it('answers the nine- and ten-level fragment fan-out from the security review within 200 ms of CPU time, refusing both', () => {
+  it('answers the nine- and ten-level fragment fan-out from the security review within a second of CPU time, refusing both', () => {
     for (const levels of [9, 10]) {
       const errors = validateWithinTimeLimit(reviewFanOut(levels));
       expect(errors.map((error) => [error.message, error.extensions.code])).toEqual([
@@ -111,12 +116,12 @@ describe('query limits, as the service runs them', () => {
     }
   });
 
-  it('answers a fan-out of directives on spreads within 200 ms of CPU time', () => {
+  it('answers a fan-out of directives on spreads within a second of CPU time', () => {
     const directives = reviewFanOut(10).replaceAll(/(\.\.\.F\d+)/g, '$1 @include(if: true)');
     expect(validateWithinTimeLimit(directives).map((error) => error.extensions.code)).toContain('BAD_USER_INPUT');
   });
 
-  it('validates any fan-out and nesting of fragments within 200 ms of CPU time, and refuses more than 50 spreads', () => {
+  it('validates any fan-out and nesting of fragments within a second of CPU time, and refuses more than 50 spreads', () => {
     fc.assert(
       fc.property(fanOutDocument, (source) => {
         const errors = validateWithinTimeLimit(source);
