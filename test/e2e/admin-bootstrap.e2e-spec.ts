@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, PASSWORD, registerUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
-import { createTestDatabase, testDatabaseKind } from '../helpers/test-database.js';
+import { createRestartableTestDatabase } from '../helpers/test-database.js';
 
 const ADMIN_EMAIL = 'operator@example.com';
 const ADMIN_PASSWORD = 'the operator’s own password';
@@ -34,12 +31,7 @@ describe('the ADMIN_EMAIL bootstrap', () => {
   };
 
   beforeEach(async () => {
-    if (testDatabaseKind() === 'embedded') {
-      const dataDir = await mkdtemp(join(tmpdir(), 'tessera-admin-'));
-      database = { env: { DATA_DIR: dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
-    } else {
-      database = await createTestDatabase();
-    }
+    database = await createRestartableTestDatabase();
   });
   afterEach(async () => {
     await stop();

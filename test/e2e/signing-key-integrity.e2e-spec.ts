@@ -1,14 +1,10 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { PGlite } from '@electric-sql/pglite';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, SignJWT, type JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
@@ -21,7 +17,7 @@ import { ManualClock, MINUTE } from '../helpers/manual-clock.js';
 import { ME } from '../helpers/operations.js';
 import { rest } from '../helpers/rest-client.js';
 import { builtService, freePort, ServiceProcess } from '../helpers/service-process.js';
-import { createTestDatabase, testDatabaseKind } from '../helpers/test-database.js';
+import { createRestartableTestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -33,20 +29,8 @@ interface Deployment {
 }
 
 async function deployment(): Promise<Deployment> {
-  const key = randomBytes(32).toString('base64');
-  if (testDatabaseKind() === 'postgres') {
-    const database = await createTestDatabase();
-    return { env: { ...database.env, DATA_ENCRYPTION_KEY: key }, dispose: () => database.drop() };
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-keys-'));
-  // Seeding from the run's initialised PGlite spares initdb (about 5 s) on a shared machine.
-  const snapshot = join(root, '.build', 'pglite-snapshot.tar');
-  if (existsSync(snapshot)) {
-    mkdirSync(join(dataDir, 'pgdata'));
-    const seeded = await PGlite.create({ dataDir: join(dataDir, 'pgdata'), loadDataDir: new Blob([readFileSync(snapshot)]) });
-    await seeded.close();
-  }
-  return { env: { DATA_DIR: dataDir, DATA_ENCRYPTION_KEY: key }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+  const database = await createRestartableTestDatabase();
+  return { env: { ...database.env, DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') }, dispose: () => database.drop() };
 }
 
 interface Running {

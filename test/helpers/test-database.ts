@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 export type TestDatabaseKind = 'embedded' | 'postgres';
@@ -48,4 +51,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     env: { DATABASE_URL: url.toString() },
     drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
+}
+
+/**
+ * A database that outlives the app, for tests that stop a service and start it again on the same
+ * data: a fresh PostgreSQL database, or an embedded one on disk in a temporary DATA_DIR, seeded
+ * from the run's initialised PGlite (test/setup/pglite-snapshot.js) to spare initdb (about 5 s).
+ */
+export async function createRestartableTestDatabase(): Promise<TestDatabase> {
+  if (testDatabaseKind() === 'postgres') return createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-restartable-'));
+  if (existsSync(SNAPSHOT_PATH)) {
+    await mkdir(join(dataDir, 'pgdata'));
+    const seeded = await PGlite.create({ dataDir: join(dataDir, 'pgdata'), loadDataDir: new Blob([readFileSync(SNAPSHOT_PATH)]) });
+    await seeded.close();
+  }
+  return { env: { DATA_DIR: dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
 }
