@@ -65,16 +65,7 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
       if (device && device.lastSeenAt.getTime() < r.now.getTime()) tables.devices.set(device.id, { ...device, lastSeenAt: r.now });
       const version = owner.eventVersion + 1;
       tables.users.set(owner.id, { ...owner, eventVersion: version });
-      tables.activity.set(r.activityId, {
-        id: r.activityId,
-        userId: r.session.userId,
-        sessionId: r.session.id,
-        type: SessionActivityType.TOKEN_REFRESHED,
-        occurredAt: r.now,
-        ipAddress: r.ipAddress,
-        userAgent: r.userAgent,
-        details: null,
-      });
+      tables.activity.set(r.activityId, refreshedEntry(r, null));
       const rotated = {
         ...row,
         refreshGeneration: r.newGeneration,
@@ -92,16 +83,7 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
 
   async recordReplay(tx: EntityManager, r: Replay): Promise<void> {
     await this.db.inTransaction(`${NAME}.recordReplay`, tx, (tables) => {
-      tables.activity.set(r.activityId, {
-        id: r.activityId,
-        userId: r.session.userId,
-        sessionId: r.session.id,
-        type: SessionActivityType.TOKEN_REFRESHED,
-        occurredAt: r.now,
-        ipAddress: r.ipAddress,
-        userAgent: r.userAgent,
-        details: { ...REPLAYED_DETAILS },
-      });
+      tables.activity.set(r.activityId, refreshedEntry(r, { ...REPLAYED_DETAILS }));
     });
   }
 }
@@ -126,5 +108,19 @@ export function addressHistory(
     ipSeenRecently: uses.some(
       (a) => ipAddress !== null && a.ipAddress === ipAddress && a.occurredAt.getTime() >= from.getTime() && a.details?.replayed !== true,
     ),
+  };
+}
+
+/** The TOKEN_REFRESHED entry a rotation (no details) or a replay (`replayed: true`) appends. */
+function refreshedEntry(r: Replay, details: Record<string, unknown> | null) {
+  return {
+    id: r.activityId,
+    userId: r.session.userId,
+    sessionId: r.session.id,
+    type: SessionActivityType.TOKEN_REFRESHED,
+    occurredAt: r.now,
+    ipAddress: r.ipAddress,
+    userAgent: r.userAgent,
+    details,
   };
 }

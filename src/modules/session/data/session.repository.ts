@@ -64,12 +64,6 @@ interface SessionAuthStateRow {
   readonly roles: readonly Role[];
 }
 
-interface RefreshTokenOwnerRow {
-  readonly sessionId: string;
-  readonly userId: string;
-  readonly generation: number;
-}
-
 interface UserIdRow {
   readonly userId: string;
 }
@@ -107,18 +101,6 @@ export class SessionRepository {
       s.now,
     ]);
     return toSession(rows[0]);
-  }
-
-  /** Which session, user and generation a refresh token belongs to. None of these ever change, so no lock is needed. */
-  async findRefreshToken(tokenHash: Buffer): Promise<{ sessionId: string; userId: string; generation: number } | undefined> {
-    const rows = await queryRows<RefreshTokenOwnerRow>(
-      this.db,
-      `SELECT t.session_id AS "sessionId", s.user_id AS "userId", t.generation
-         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-        WHERE t.token_hash = $1`,
-      [tokenHash],
-    );
-    return rows[0];
   }
 
   /**
