@@ -23,6 +23,10 @@ export interface AppConfig {
   /** 32 bytes. Absent only in embedded mode, where the database module generates one into DATA_DIR. */
   readonly dataEncryptionKey?: Buffer;
   readonly activityRetentionMs: number;
+  /** How often each instance's outbox relay looks for committed events no process woke it for. */
+  readonly outboxPollIntervalMs: number;
+  /** How long a sent real-time event stays for subscribers asking for what they missed (`since`). */
+  readonly outboxRetentionMs: number;
   /** Failed logins per (account, client address) within the window before that pair is refused. */
   readonly loginMaxFailures: number;
   readonly loginFailureWindowMs: number;
@@ -131,6 +135,8 @@ export function loadConfig(env: Env): AppConfig {
   const maxSessionsPerUser = integer('MAX_SESSIONS_PER_USER', 10, 1, 100);
   const sessionSweepIntervalMs = duration('SESSION_SWEEP_INTERVAL', '1m', '1s', '1h');
   const activityRetentionMs = duration('ACTIVITY_RETENTION', '90d', '1d', '3650d');
+  const outboxPollIntervalMs = duration('OUTBOX_POLL_INTERVAL', '1s', '100ms', '1m');
+  const outboxRetentionMs = duration('OUTBOX_RETENTION', '24h', '1m', '30d');
   const loginMaxFailures = integer('LOGIN_MAX_FAILURES', 5, 1, 1000);
   const loginFailureWindowMs = duration('LOGIN_FAILURE_WINDOW', '15m', '1m', '24h');
   const loginAccountDailyMaxFailures = integer('LOGIN_ACCOUNT_DAILY_MAX_FAILURES', 100, 1, 100_000);
@@ -204,6 +210,8 @@ export function loadConfig(env: Env): AppConfig {
     signingKeyFile: read('SIGNING_KEY_FILE'),
     dataEncryptionKey,
     activityRetentionMs,
+    outboxPollIntervalMs,
+    outboxRetentionMs,
     loginMaxFailures,
     loginFailureWindowMs,
     loginAccountDailyMaxFailures,

@@ -10,6 +10,8 @@ import { UserEventVersion1764400000000 } from './migrations/1764400000000-user-e
 import { ActivityAndAlerts1764500000000 } from './migrations/1764500000000-activity-and-alerts.js';
 import { SessionSweepIndexes1764600000000 } from './migrations/1764600000000-session-sweep-indexes.js';
 import { ReplaySuccessorIndex1764650000000 } from './migrations/1764650000000-replay-successor-index.js';
+import { SessionOutbox1764700000000 } from './migrations/1764700000000-session-outbox.js';
+import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
 
@@ -22,6 +24,7 @@ export const ENTITIES = [
   AppSecretEntity,
   SessionActivityEntity,
   SessionAlertEntity,
+  SessionOutboxEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764300000000,
@@ -29,6 +32,7 @@ export const MIGRATIONS = [
   ActivityAndAlerts1764500000000,
   SessionSweepIndexes1764600000000,
   ReplaySuccessorIndex1764650000000,
+  SessionOutbox1764700000000,
 ];
 
 export interface ConnectionTarget {

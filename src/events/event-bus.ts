@@ -17,6 +17,11 @@ export type BusHealth = 'in-process' | 'up' | 'down';
  */
 export abstract class EventBus {
   abstract publish(channel: string, payload: object): void;
+  /**
+   * Publishes, and resolves only once every instance can receive it (Redis accepted it): the
+   * outbox relay marks a row sent on that, and keeps it for a retry otherwise.
+   */
+  abstract publishConfirmed(channel: string, payload: object): Promise<void>;
   /** Calls `handler` for every message on the channel; returns the unsubscribe function. */
   abstract subscribe<T>(channel: string, handler: (payload: T) => void): Promise<() => void>;
   abstract iterate<T>(channel: string): AsyncIterableIterator<T>;

@@ -17,6 +17,10 @@ export class LocalEventBus extends EventBus {
     void this.pubsub.publish(channel, payload);
   }
 
+  publishConfirmed(channel: string, payload: object): Promise<void> {
+    return this.pubsub.publish(channel, payload);
+  }
+
   async subscribe<T>(channel: string, handler: (payload: T) => void): Promise<() => void> {
     const id = await this.pubsub.subscribe(channel, (payload) => handler(payload as T));
     return () => this.pubsub.unsubscribe(id);

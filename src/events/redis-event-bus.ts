@@ -68,6 +68,13 @@ export class RedisEventBus extends LocalEventBus {
     });
   }
 
+  /** Delivered here at once; rejects when Redis did not take it for the other instances. */
+  override async publishConfirmed(channel: string, payload: object): Promise<void> {
+    super.publish(channel, payload);
+    const envelope: Envelope = { origin: this.instanceId, channel, payload };
+    await this.redis.publish(REDIS_CHANNEL, envelope);
+  }
+
   override health(): BusHealth {
     return this.publisher.status === 'ready' && this.subscriber.status === 'ready' ? 'up' : 'down';
   }

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
-import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
@@ -47,7 +46,6 @@ describe('when PostgreSQL is unreachable', () => {
 
   it('refuses authenticated calls, logins and refreshes with SERVICE_UNAVAILABLE, then recovers by itself, losing nothing', async () => {
     const db = tessera.app.get(DataSource);
-    await tessera.app.get(SessionAlertMonitor).idle();
     const countRows = async () =>
       (
         await db.query(

@@ -5,7 +5,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase } from './test-database.js';
 import { GraphQLTestClient } from './graphql-client.js';
 import { ManualClock } from './manual-clock.js';
-import { SessionAlertMonitor } from '../../src/modules/alert/domain/session-alert.monitor.js';
+import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 
 export interface TestApp {
   readonly baseUrl: string;
@@ -50,7 +50,7 @@ export async function startTestApp(
     config,
     tessera,
     graphql: new GraphQLTestClient(`${baseUrl}/graphql`),
-    settled: () => tessera.app.get(SessionAlertMonitor).idle(),
+    settled: () => tessera.app.get(SessionEventRelay).flush(),
     async close() {
       await tessera.close();
       await database.drop();

@@ -4,7 +4,10 @@ import type { GraphQLRequestContext } from '../../graphql/request-context.js';
 import { DeviceModule } from '../device/device.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { TokenModule } from '../token/token.module.js';
+import { SessionOutboxRepository } from './data/session-outbox.repository.js';
+import { SessionEventOutbox } from './domain/session-event-outbox.js';
 import { SessionEventPublisher } from './domain/session-event-publisher.js';
+import { SessionEventRelay } from './domain/session-event-relay.js';
 import { SessionEventsResolver } from './presentation/session-events.resolver.js';
 import { SessionSocketRegistry } from './presentation/session-socket-registry.js';
 import { SessionWebSocket, type SocketExtra } from './presentation/session-websocket.js';
@@ -27,6 +30,9 @@ export const GRAPHQL_WEBSOCKET_SETUP = Symbol('GRAPHQL_WEBSOCKET_SETUP');
   imports: [SessionModule, TokenModule, DeviceModule],
   providers: [
     SessionEventPublisher,
+    SessionOutboxRepository,
+    SessionEventOutbox,
+    SessionEventRelay,
     SessionSocketRegistry,
     SessionEventsResolver,
     SessionWebSocket,
@@ -39,6 +45,6 @@ export const GRAPHQL_WEBSOCKET_SETUP = Symbol('GRAPHQL_WEBSOCKET_SETUP');
       }),
     },
   ],
-  exports: [GRAPHQL_WEBSOCKET_SETUP],
+  exports: [GRAPHQL_WEBSOCKET_SETUP, SessionEventRelay],
 })
 export class RealtimeModule {}

@@ -3,7 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { DeviceModule } from '../device/device.module.js';
 import { TokenModule } from '../token/token.module.js';
 import { UserModule } from '../user/user.module.js';
-import { SessionEventVersionRepository } from './data/session-event-version.repository.js';
+import { UserChangeRepository } from './data/user-change.repository.js';
+import { UserChange } from './domain/user-change.js';
 import { SessionRepository } from './data/session.repository.js';
 import { SessionRotationRepository } from './data/session-rotation.repository.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
@@ -25,7 +26,8 @@ import { TokenStrategy } from './presentation/token.strategy.js';
   providers: [
     SessionRepository,
     SessionRotationRepository,
-    SessionEventVersionRepository,
+    UserChangeRepository,
+    UserChange,
     SessionTerminator,
     SessionStateCache,
     SessionLoginThrottle,
@@ -41,6 +43,6 @@ import { TokenStrategy } from './presentation/token.strategy.js';
   ],
   controllers: [SessionController],
   // For the modules built on sessions: real-time, device trust, the OAuth endpoints, alerts.
-  exports: [SessionService, SessionAuthenticator, SessionTerminator, SessionRefreshService, SessionEventVersionRepository],
+  exports: [SessionService, SessionAuthenticator, SessionTerminator, SessionRefreshService, UserChange],
 })
 export class SessionModule {}

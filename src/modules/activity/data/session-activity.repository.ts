@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
-import { REPLAYED_DETAILS, type AddressHistory, type NewSessionActivity, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
+import { queryRows, queryUpdateOrDelete, type Queryable } from '../../../database/typed-query.js';
+import { REPLAYED_DETAILS, type AddressHistory, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
   ip_address AS "ipAddress", user_agent AS "userAgent", details`;
@@ -53,17 +52,6 @@ export const addressHistoryColumns = (p: { userId: string; ipAddress: string; fr
 export class SessionActivityRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Append-only: entries are inserted, read and, past retention, deleted; never changed. */
-  async append(entries: readonly NewSessionActivity[]): Promise<void> {
-    for (const entry of entries) {
-      await this.db.query(
-        `INSERT INTO session_activity (id, user_id, session_id, type, occurred_at, ip_address, user_agent, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [randomUUID(), entry.userId, entry.sessionId, entry.type, entry.occurredAt, entry.ipAddress, entry.userAgent, entry.details === null ? null : JSON.stringify(entry.details)],
-      );
-    }
-  }
-
   /** Newest first, ties broken by insertion order, so that paging sees every entry exactly once. */
   async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivityRow[]> {
     const conditions = ['user_id = $1'];
@@ -90,6 +78,7 @@ export class SessionActivityRepository {
 
   /** Whether the user was ever active (of `types`) until `until`, and from this address in [from, until]. */
   async addressHistory(
+    db: Queryable,
     userId: string,
     ipAddress: string,
     from: Date,
@@ -97,7 +86,7 @@ export class SessionActivityRepository {
     types: readonly SessionActivityType[],
   ): Promise<AddressHistory> {
     const rows = await queryRows<AddressHistoryRow>(
-      this.db,
+      db,
       `SELECT ${addressHistoryColumns({ userId: '$1', ipAddress: '$2', from: '$3', until: '$4', types: '$5' })}`,
       [userId, ipAddress, from, until, [...types]],
     );

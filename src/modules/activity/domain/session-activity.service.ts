@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DomainError, forbidden } from '../../../common/domain-error.js';
-import type { DomainEvent } from '../../../events/domain-events.js';
+import type { EntityManager } from 'typeorm';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionActivityRepository, type ActivityPosition, type SessionActivityRow } from '../data/session-activity.repository.js';
 import {
@@ -12,7 +12,6 @@ import {
   type SessionActivity,
   type SessionActivityFilter,
 } from './session-activity.js';
-import { activityFor } from './session-activity.mapping.js';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -46,17 +45,6 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     clearInterval(this.pruneTimer);
   }
 
-  /** Never throws: a log that cannot be written is reported, and the request it records is not failed. */
-  async record(event: DomainEvent): Promise<void> {
-    const entries = activityFor(event, this.clock.now());
-    if (entries.length === 0) return;
-    try {
-      await this.activity.append(entries);
-    } catch (error) {
-      this.logger.error(`Could not record ${entries.map((e) => e.type).join(', ')}: ${(error as Error).message}`);
-    }
-  }
-
   async page(
     actor: Actor,
     filter: Omit<SessionActivityFilter, 'userId'> & { userId?: string },
@@ -75,11 +63,12 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
   }
 
   /**
-   * For the NEW_IP_ADDRESS rule: what the log held up to the event's moment. Asked before the
-   * event itself is recorded (SessionAlertMonitor's order), so it never counts as its own precedent.
+   * For the NEW_IP_ADDRESS rule, inside the change's transaction: what the log held up to the
+   * event's moment. Asked before the change's entries are written (UserChange's order), so an
+   * event never counts as its own precedent.
    */
-  addressContext(userId: string, ipAddress: string, at: Date): Promise<AddressHistory> {
-    return this.activity.addressHistory(userId, ipAddress, addressKnownSince(at), at, ADDRESS_USE_TYPES);
+  addressContext(tx: EntityManager, userId: string, ipAddress: string, at: Date): Promise<AddressHistory> {
+    return this.activity.addressHistory(tx, userId, ipAddress, addressKnownSince(at), at, ADDRESS_USE_TYPES);
   }
 
   async prune(): Promise<number> {

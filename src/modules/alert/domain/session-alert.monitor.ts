@@ -1,57 +1,48 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { DomainEvent } from '../../../events/domain-events.js';
 import { SessionActivityService } from '../../activity/domain/session-activity.service.js';
 import { DeviceService } from '../../device/domain/device.service.js';
+import { UserChange, type ChangeScope, type ChangeWatcher } from '../../session/domain/user-change.js';
 import { SessionAlertService } from './session-alert.service.js';
 import { alertsFor, type AlertContext } from './session-alert.rules.js';
 
 /**
- * Watches every committed domain event: writes it to the activity log (a refresh has written
- * its own entry in its transaction), then applies the alert rules. One event after another, so that a rule asking "seen before?" finds every earlier event
- * recorded; off the request path, so that neither slows or fails a user's request.
+ * Applies the alert rules to every change, inside the change's transaction and under the user's
+ * lock: an alert commits with the change that raised it, and the rules' questions ("seen
+ * before?") are asked before the change's own activity entries are written, so that an event
+ * never counts as its own precedent.
  */
 @Injectable()
-export class SessionAlertMonitor implements OnModuleInit {
-  private readonly logger = new Logger(SessionAlertMonitor.name);
-  private queue: Promise<void> = Promise.resolve();
+export class SessionAlertMonitor implements OnModuleInit, ChangeWatcher {
+  readonly stage = 'rules';
 
   constructor(
-    private readonly domainEvents: DomainEvents,
+    private readonly userChange: UserChange,
     private readonly activity: SessionActivityService,
     private readonly alerts: SessionAlertService,
     private readonly devices: DeviceService,
   ) {}
 
   onModuleInit(): void {
-    this.domainEvents.subscribe((event) => {
-      this.queue = this.queue
-        .then(() => this.handle(event))
-        .catch((error: Error) => this.logger.error(`Handling ${event.type} failed: ${error.message}`));
-    });
+    this.userChange.watch(this);
   }
 
-  /** Resolves once every event published so far has been handled (for tests and shutdown). */
-  idle(): Promise<void> {
-    return this.queue;
-  }
-
-  private async handle(event: DomainEvent): Promise<void> {
-    // Asked before this event is recorded, so that it does not count as its own precedent.
-    const context = await this.contextFor(event);
-    await this.activity.record(event);
-    for (const candidate of alertsFor(event, context)) {
-      await this.alerts.raise(candidate, event.client);
+  async inTransaction(change: ChangeScope, events: readonly DomainEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const candidate of alertsFor(event, await this.contextFor(change, event))) {
+        await this.alerts.raise(change, candidate, event.client ?? change.client);
+      }
     }
   }
 
-  private async contextFor(event: DomainEvent): Promise<AlertContext> {
+  private async contextFor(change: ChangeScope, event: DomainEvent): Promise<AlertContext> {
     if (event.type === 'DEVICE_REGISTERED') {
-      return { hadOtherDevices: (await this.devices.listForUser(event.device.userId)).length > 1 };
+      return { hadOtherDevices: (await this.devices.listForUser(event.device.userId, change.tx)).length > 1 };
     }
-    // The busiest event: the refresh recorded itself and asked the log in its own transaction.
+    // The busiest event: the rotation asked the log in its own statement.
     if (event.type === 'SESSION_REFRESHED') return event.recorded;
     if (event.type === 'SESSION_CREATED' && event.client?.ipAddress) {
-      return this.activity.addressContext(event.session.userId, event.client.ipAddress, event.session.createdAt);
+      return this.activity.addressContext(change.tx, event.session.userId, event.client.ipAddress, event.session.createdAt);
     }
     return {};
   }

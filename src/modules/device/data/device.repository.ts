@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import { queryRows, queryUpdateOrDelete, type Queryable } from '../../../database/typed-query.js';
 import type { Device, DeviceDescription, DeviceType } from '../domain/device.js';
 
 /** A device as deviceColumns() selects it; toDevice narrows `type` (a varchar) to DeviceType. */
@@ -101,8 +101,9 @@ export class DeviceRepository {
     return { device: toDevice(row), inserted: row.inserted };
   }
 
-  async listForUser(userId: string): Promise<Device[]> {
-    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
+  /** `db`: a transaction that must see its own writes, or by default the pool. */
+  async listForUser(userId: string, db: Queryable = this.db): Promise<Device[]> {
+    const rows = await queryRows<DeviceRow>(db, `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
     return rows.map((row) => toDevice(row));
   }
 
@@ -124,9 +125,9 @@ export class DeviceRepository {
     return row ? toDevice(row) : undefined;
   }
 
-  async getByIds(ids: readonly string[]): Promise<Device[]> {
+  async getByIds(ids: readonly string[], db: Queryable = this.db): Promise<Device[]> {
     if (ids.length === 0) return [];
-    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE id = ANY ($1)`, [[...ids]]);
+    const rows = await queryRows<DeviceRow>(db, `SELECT ${COLUMNS} FROM devices WHERE id = ANY ($1)`, [[...ids]]);
     return rows.map((row) => toDevice(row));
   }
 }

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
-import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
-import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
 import { SessionEndReason } from '../../session/domain/session.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
 import { SessionTerminator } from '../../session/domain/session-terminator.js';
+import { UserChange } from '../../session/domain/user-change.js';
 import { DeviceRepository } from '../data/device.repository.js';
 import type { Device } from './device.js';
 import { mayManageDevice } from './device.policy.js';
@@ -19,10 +17,8 @@ import { mayManageDevice } from './device.policy.js';
 export class DeviceTrustService {
   constructor(
     private readonly devices: DeviceRepository,
-    private readonly versions: SessionEventVersionRepository,
     private readonly terminator: SessionTerminator,
-    private readonly events: DomainEvents,
-    private readonly clock: Clock,
+    private readonly userChange: UserChange,
   ) {}
 
   async listDevices(actor: Actor, userId: string = actor.userId): Promise<Device[]> {
@@ -32,36 +28,25 @@ export class DeviceTrustService {
 
   async trust(actor: Actor, deviceId: string): Promise<Device> {
     const { userId } = await this.getManageable(actor, deviceId);
-    const { device, events } = await this.devices.transaction(async (tx) => {
-      await this.versions.lockUser(tx, userId);
-      const device = await this.devices.setTrusted(tx, deviceId, true, this.clock.now());
-      const events: DomainEvent[] = device
-        ? [{ type: 'DEVICE_TRUSTED', version: await this.versions.reserve(tx, userId, 1), device, client: actor.client }]
-        : [];
-      return { device, events };
+    const device = await this.userChange.run(userId, actor.client, async (change) => {
+      const device = await this.devices.setTrusted(change.tx, deviceId, true, change.now);
+      if (device) change.emit({ type: 'DEVICE_TRUSTED', version: change.nextVersion(), device, client: actor.client });
+      return device;
     });
     if (!device) throw notFound('device');
-    this.events.publishAll(events);
     return device;
   }
 
   /** The device's sessions end at once (DEVICE_UNTRUSTED): whoever holds it must sign in again. */
   async untrust(actor: Actor, deviceId: string): Promise<Device> {
     const { userId } = await this.getManageable(actor, deviceId);
-    const now = this.clock.now();
-    const { device, events } = await this.devices.transaction(async (tx) => {
-      await this.versions.lockUser(tx, userId);
-      const endedSessions = await this.terminator.endAllOnDevice(tx, deviceId, SessionEndReason.DEVICE_UNTRUSTED, now);
-      const device = await this.devices.setTrusted(tx, deviceId, false, now);
-      const events = await this.terminator.endedEvents(tx, userId, endedSessions, actor.client);
-      if (device) {
-        const version = await this.versions.reserve(tx, userId, 1);
-        events.push({ type: 'DEVICE_UNTRUSTED', version, device, endedSessions, client: actor.client });
-      }
-      return { device, events };
+    const device = await this.userChange.run(userId, actor.client, async (change) => {
+      const endedSessions = await this.terminator.endAllOnDevice(change, deviceId, SessionEndReason.DEVICE_UNTRUSTED);
+      const device = await this.devices.setTrusted(change.tx, deviceId, false, change.now);
+      if (device) change.emit({ type: 'DEVICE_UNTRUSTED', version: change.nextVersion(), device, endedSessions, client: actor.client });
+      return device;
     });
     if (!device) throw notFound('device');
-    this.events.publishAll(events);
     return device;
   }
 

@@ -40,15 +40,16 @@ export class DeviceService implements OnModuleInit {
     return { device, isNew: inserted };
   }
 
-  listForUser(userId: string): Promise<Device[]> {
-    return this.devices.listForUser(userId);
+  /** `tx`: read inside a change's transaction, seeing its own writes. */
+  listForUser(userId: string, tx?: EntityManager): Promise<Device[]> {
+    return this.devices.listForUser(userId, tx);
   }
 
   getById(id: string): Promise<Device | undefined> {
     return this.devices.getById(id);
   }
 
-  getByIds(ids: readonly string[]): Promise<Device[]> {
-    return this.devices.getByIds(ids);
+  getByIds(ids: readonly string[], tx?: EntityManager): Promise<Device[]> {
+    return this.devices.getByIds(ids, tx);
   }
 }

@@ -5,14 +5,14 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { preparedOn, queryRows, queryUpdateOrDelete, type PreparedStatement } from '../../../database/typed-query.js';
 import { Role } from '../../../kernel/role.js';
 import type { AddressHistoryRow } from '../../activity/data/session-activity.repository.js';
-import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
+import { REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repository.js';
 import type { User } from '../../user/domain/user.js';
 import type { Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
 import { toSession, type SessionRow } from './session.repository.js';
-import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL } from './session-rotation.sql.js';
+import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL, rotateParameters, type RotationWrite } from './session-rotation.sql.js';
 
 /** LOCK_BY_TOKEN_SQL's row: the session with its rotation columns, its device under `device.`, the presented generation and the user. */
 interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
@@ -24,6 +24,7 @@ interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly userEmail: string;
   readonly userRoles: string[];
   readonly userCreatedAt: Date;
+  readonly userVersion: number;
 }
 
 /** ROTATE_SQL's row: the session after the rotation, the user's reserved event version, and what the log held before. */
@@ -39,19 +40,8 @@ export interface LockedRotation {
   readonly device: Device;
   readonly rotation: RotationState;
   readonly successorCiphertext: Buffer | null;
-}
-
-export interface Rotation {
-  readonly session: Session;
-  readonly newGeneration: number;
-  readonly newTokenHash: Buffer;
-  readonly successorCiphertext: Buffer;
-  readonly now: Date;
-  readonly ipAddress: string | null;
-  readonly userAgent: string | null;
-  /** The activity entry the rotation appends, and how far back its address counts as known. */
-  readonly activityId: string;
-  readonly addressKnownSince: Date;
+  /** The user's last event version, read under the user's lock. */
+  readonly userVersion: number;
 }
 
 export interface Replay {
@@ -97,6 +87,7 @@ export class SessionRotationRepository {
       user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt },
       device: toDevice(row, 'device.'),
       successorCiphertext: row.refreshSuccessorCiphertext,
+      userVersion: row.userVersion,
       rotation: {
         status: session.status,
         lastActivityAt: session.lastActivityAt,
@@ -113,22 +104,8 @@ export class SessionRotationRepository {
    * proves the client holds it, so n is committed; the unique (session, generation) key makes a
    * second successor impossible.
    */
-  async rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
-    const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, [
-      r.session.id,
-      r.session.userId,
-      r.session.deviceId,
-      r.newTokenHash,
-      r.newGeneration,
-      r.now,
-      r.ipAddress,
-      r.userAgent,
-      r.successorCiphertext,
-      r.activityId,
-      SessionActivityType.TOKEN_REFRESHED,
-      ADDRESS_USE_TYPES,
-      r.addressKnownSince,
-    ]);
+  async rotate(tx: EntityManager, write: RotationWrite): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
+    const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, rotateParameters(write));
     const row = rows[0];
     return { session: toSession(row), version: row.version, recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
   }

@@ -1,4 +1,5 @@
 import { addressHistoryColumns } from '../../activity/data/session-activity.repository.js';
+import { ADDRESS_USE_TYPES, SessionActivityType } from '../../activity/domain/session-activity.js';
 import { deviceColumns } from '../../device/data/device.repository.js';
 import { SESSION_COLUMNS } from './session.repository.js';
 
@@ -15,7 +16,8 @@ const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_com
  * produced, and so locked, its user row.
  */
 export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
-     SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at
+     SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
+            u.event_version AS owner_version
        FROM refresh_tokens t
        JOIN sessions s ON s.id = t.session_id
        JOIN users u ON u.id = s.user_id
@@ -23,7 +25,7 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
         FOR NO KEY UPDATE OF u)
    SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS}, device.*,
           presented.generation AS "presentedGeneration",
-          owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt"
+          owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion"
      FROM owner
      JOIN (SELECT session_id, generation FROM refresh_tokens WHERE token_hash = $1) presented ON true
      JOIN sessions ON sessions.id = presented.session_id
@@ -32,10 +34,11 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
 
 /**
  * Issues generation $5 (token hash $4) of session $1 at $6, records the client ($7 address,
- * $8 user agent), touches device $3, reserves user $2's next event version, and appends
- * activity entry $10 of type $11. Data-modifying CTEs run exactly once whether read or not, and
- * no part of the statement sees another's writes, so the two EXISTS report what the log held
- * before this entry: any entry of types $12, and one from address $7 since $13.
+ * $8 user agent), touches device $3, reserves user $2's next event version, appends activity
+ * entry $10 of type $11, and writes the SESSION_REFRESHED event $14 to the outbox under that
+ * version. Data-modifying CTEs run exactly once whether read or not, and no part of the statement
+ * sees another's writes, so the two EXISTS report what the log held before this entry: any entry
+ * of types $12, and one from address $7 since $13. Its parameters come from rotateParameters.
  */
 export const ROTATE_SQL = `WITH new_token AS (
      INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($4, $1, $5, $6)),
@@ -45,7 +48,10 @@ export const ROTATE_SQL = `WITH new_token AS (
      UPDATE users SET event_version = event_version + 1 WHERE id = $2 RETURNING event_version),
    activity AS (
      INSERT INTO session_activity (id, user_id, session_id, type, occurred_at, ip_address, user_agent, details)
-     VALUES ($10, $2, $1, $11, $6, $7, $8, NULL))
+     VALUES ($10, $2, $1, $11, $6, $7, $8, NULL)),
+   outbox AS (
+     INSERT INTO session_outbox (user_id, version, type, payload, created_at)
+     SELECT $2, event_version, 'SESSION_REFRESHED', jsonb_set($14::jsonb, '{version}', to_jsonb(event_version)), $6 FROM version)
    UPDATE sessions SET
      refresh_generation = $5,
      refresh_committed_generation = $5 - 1,
@@ -57,6 +63,42 @@ export const ROTATE_SQL = `WITH new_token AS (
    WHERE id = $1
    RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version",
      ${addressHistoryColumns({ userId: '$2', ipAddress: '$7', from: '$13', until: '$6', types: '$12' })}`;
+
+/** What ROTATE_SQL writes, by name. */
+export interface RotationWrite {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly newTokenHash: Buffer;
+  readonly newGeneration: number;
+  readonly now: Date;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly successorCiphertext: Buffer;
+  readonly activityId: string;
+  /** How far back an address counts as known (addressKnownSince(now)). */
+  readonly addressKnownSince: Date;
+  /** The SessionEventMessage devices receive; its version is filled in by the statement. */
+  readonly event: object;
+}
+
+/** ROTATE_SQL's positional parameters, for the repository and for the bench's rotation ceiling alike. */
+export const rotateParameters = (w: RotationWrite): unknown[] => [
+  w.sessionId,
+  w.userId,
+  w.deviceId,
+  w.newTokenHash,
+  w.newGeneration,
+  w.now,
+  w.ipAddress,
+  w.userAgent,
+  w.successorCiphertext,
+  w.activityId,
+  SessionActivityType.TOKEN_REFRESHED,
+  ADDRESS_USE_TYPES,
+  w.addressKnownSince,
+  JSON.stringify(w.event),
+];
 
 /**
  * Appends activity entry $1 of type $4 for user $2's session $3 at $5 ($6 address, $7 user agent)

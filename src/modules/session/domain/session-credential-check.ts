@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DomainEvents } from '../../../events/domain-events.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { invalidCredentials, UserService, type CredentialCheck } from '../../user/domain/user.service.js';
 import { normaliseEmail, type User } from '../../user/domain/user.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
+import { UserChange } from './user-change.js';
 
 export interface Credentials {
   readonly email: string;
@@ -16,7 +16,7 @@ export class SessionCredentialCheck {
   constructor(
     private readonly users: UserService,
     private readonly throttle: SessionLoginThrottle,
-    private readonly events: DomainEvents,
+    private readonly userChange: UserChange,
   ) {}
 
   /**
@@ -40,9 +40,15 @@ export class SessionCredentialCheck {
     const failures = await attempt.failed();
     if (check.attemptedUserId) {
       const userId = check.attemptedUserId;
-      this.events.publish({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });
-      if (failures.accountJustLocked)
-        this.events.publish({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
+      // Its own short change: the entry (and the alert, when this failure locks the account) is
+      // recorded before the refusal is answered.
+      await this.userChange.run(userId, client, async (change) => {
+        change.emit({ type: 'LOGIN_FAILED', userId, reason: 'INVALID_CREDENTIALS', client });
+        if (failures.accountJustLocked) change.emit({ type: 'BRUTE_FORCE_DETECTED', userId, failures: failures.accountFailures, client });
+      });
+    } else {
+      // The same round trips for an address with no account, so the answer's timing does not tell them apart.
+      await this.userChange.rehearse();
     }
     throw invalidCredentials();
   }

@@ -16,9 +16,10 @@ import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
 import type { SessionGrant } from './session-grant.js';
-import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
+import { UserChange } from './user-change.js';
+import { refreshedMessage } from '../../realtime/domain/session-event.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
@@ -45,6 +46,7 @@ export class SessionRefreshService {
     private readonly sessions: SessionRepository,
     private readonly rotations: SessionRotationRepository,
     private readonly terminator: SessionTerminator,
+    private readonly userChange: UserChange,
     private readonly throttle: SessionLoginThrottle,
     private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
@@ -74,17 +76,9 @@ export class SessionRefreshService {
         case 'ended':
           return { ok: false, error: sessionEnded(decision.status), events: [] };
         case 'expire':
-          return {
-            ok: false,
-            error: sessionEnded(SessionStatus.EXPIRED),
-            events: await this.end(tx, session, decision.reason, now, client),
-          };
+          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.end(tx, locked, decision.reason, now, client) };
         case 'reuse':
-          return {
-            ok: false,
-            error: refreshTokenReused(),
-            events: await this.end(tx, session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client),
-          };
+          return { ok: false, error: refreshTokenReused(), events: await this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client) };
         case 'replay': {
           // Not a change: the client gets again what it was already given.
           const generation = locked.rotation.generation;
@@ -97,12 +91,23 @@ export class SessionRefreshService {
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
           const refreshToken = generateRefreshToken();
+          const touched = { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) };
+          // The devices' message is written by the rotation's own statement, so it is built from
+          // what that statement will make of the session.
+          const announced: Session = {
+            ...session,
+            lastActivityAt: laterOf(session.lastActivityAt, now),
+            ipAddress: client.ipAddress ?? session.ipAddress,
+            userAgent: client.userAgent ?? session.userAgent,
+          };
           const {
             session: rotated,
             version,
             recorded,
           } = await this.rotations.rotate(tx, {
-            session,
+            sessionId: session.id,
+            userId: session.userId,
+            deviceId: session.deviceId,
             newGeneration: generation,
             newTokenHash: hashToken(refreshToken),
             successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
@@ -110,9 +115,11 @@ export class SessionRefreshService {
             ...client,
             activityId: randomUUID(),
             addressKnownSince: addressKnownSince(now),
+            event: refreshedMessage(announced, touched, now),
           });
-          const touched = { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) };
-          const events: DomainEvent[] = [{ type: 'SESSION_REFRESHED', version, session: rotated, device: touched, recorded, client }];
+          const events = await this.userChange.within(tx, { userId: user.id, version, now, client }, (change) =>
+            change.emitWritten({ type: 'SESSION_REFRESHED', version, session: rotated, device: touched, recorded, client }),
+          );
           return { ok: true, session: rotated, user, device: touched, refreshToken, generation, events, rotated: true };
         }
       }
@@ -158,13 +165,13 @@ export class SessionRefreshService {
           return [];
         case 'expire':
           // It had run out before anyone asked: recorded as what ended it, as refresh records it.
-          return this.end(tx, locked.session, decision.reason, now, client);
+          return this.end(tx, locked, decision.reason, now, client);
         case 'reuse':
-          return this.end(tx, locked.session, SessionEndReason.REFRESH_TOKEN_REUSED, now, client);
+          return this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client);
         case 'rotate':
         case 'replay':
           // The current token, or a parent refresh would still answer: the app itself may hold either.
-          return this.end(tx, locked.session, SessionEndReason.LOGOUT, now, client);
+          return this.end(tx, locked, SessionEndReason.LOGOUT, now, client);
       }
     });
     if (!events) return false;
@@ -179,12 +186,13 @@ export class SessionRefreshService {
     });
   }
 
-  /** Ends a session the caller holds locked (user, then session); the events to publish after the commit. */
-  private async end(tx: EntityManager, session: Session, reason: SessionEndReason, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
-    const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
-    const events = await this.terminator.endedEvents(tx, session.userId, ended ? [ended] : [], client);
-    if (ended && reason === SessionEndReason.REFRESH_TOKEN_REUSED) events.unshift({ type: 'REFRESH_TOKEN_REUSED', session: ended, client });
-    return events;
+  /** Ends a session the caller holds locked (user, then session), as a change; the events to publish after the commit. */
+  private end(tx: EntityManager, locked: LockedRotation, reason: SessionEndReason, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
+    const { session } = locked;
+    return this.userChange.within(tx, { userId: session.userId, version: locked.userVersion, now, client }, async (change) => {
+      if (reason === SessionEndReason.REFRESH_TOKEN_REUSED) change.emit({ type: 'REFRESH_TOKEN_REUSED', session, client });
+      await this.terminator.endLocked(change, session.id, reason);
+    });
   }
 }
 

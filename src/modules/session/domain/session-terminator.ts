@@ -1,69 +1,55 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { Clock } from '../../../common/clock.js';
-import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
 import type { Session, SessionEndReason } from './session.js';
 import { statusForEndReason } from './session-expiry.policy.js';
+import { UserChange, type ChangeScope } from './user-change.js';
 
 /**
- * Ends sessions the one way: in a transaction that first locks the user (the lock order every
- * session change follows), records status, reason and time, and gives each end its event
- * version; the events go out after the commit.
+ * Ends sessions the one way: as a UserChange (the user locked first, then session rows), with
+ * status, reason and time recorded, and one SESSION_ENDED event, with its version, per session.
  */
 @Injectable()
 export class SessionTerminator {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly versions: SessionEventVersionRepository,
-    private readonly events: DomainEvents,
-    private readonly clock: Clock,
+    private readonly userChange: UserChange,
   ) {}
 
   /** Returns the ended session, or undefined when it had already ended. */
   async endOne(userId: string, sessionId: string, reason: SessionEndReason, client?: ClientInfo): Promise<Session | undefined> {
-    const ended = await this.inUserTransaction(userId, client, async (tx, now) => {
-      const session = await this.sessions.end(tx, sessionId, statusForEndReason(reason), reason, now);
-      return session ? [session] : [];
+    return this.userChange.run(userId, client, async (change) => {
+      const session = await this.sessions.end(change.tx, sessionId, statusForEndReason(reason), reason, change.now);
+      return this.ended(change, session ? [session] : [])[0];
     });
-    return ended[0];
   }
 
   endAllOfUser(userId: string, exceptSessionId: string | null, reason: SessionEndReason, client?: ClientInfo): Promise<Session[]> {
-    return this.inUserTransaction(userId, client, (tx, now) => this.sessions.endAllForUser(tx, userId, exceptSessionId, reason, now));
-  }
-
-  endExpiredOfUser(userId: string, idleTimeoutMs: number): Promise<Session[]> {
-    return this.inUserTransaction(userId, undefined, (tx, now) =>
-      this.sessions.endExpiredOfUser(tx, userId, now, new Date(now.getTime() - idleTimeoutMs)),
+    return this.userChange.run(userId, client, async (change) =>
+      this.ended(change, await this.sessions.endAllForUser(change.tx, userId, exceptSessionId, reason, change.now)),
     );
   }
 
-  /** For a transaction that already holds the user's lock: ends every session on the device; see endedEvents. */
-  endAllOnDevice(tx: EntityManager, deviceId: string, reason: SessionEndReason, now: Date): Promise<Session[]> {
-    return this.sessions.endAllOnDevice(tx, deviceId, reason, now);
+  endExpiredOfUser(userId: string, idleTimeoutMs: number): Promise<Session[]> {
+    return this.userChange.run(userId, undefined, async (change) =>
+      this.ended(change, await this.sessions.endExpiredOfUser(change.tx, userId, change.now, new Date(change.now.getTime() - idleTimeoutMs))),
+    );
   }
 
-  /** For a transaction that already holds the user's lock: versions and events for sessions it ended. */
-  async endedEvents(tx: EntityManager, userId: string, ended: readonly Session[], client?: ClientInfo): Promise<DomainEvent[]> {
-    if (ended.length === 0) return [];
-    const first = await this.versions.reserve(tx, userId, ended.length);
-    return ended.map((session, index) => ({ type: 'SESSION_ENDED', version: first + index, session, client }));
+  /** Inside a change: ends every session on the device. */
+  async endAllOnDevice(change: ChangeScope, deviceId: string, reason: SessionEndReason): Promise<Session[]> {
+    return this.ended(change, await this.sessions.endAllOnDevice(change.tx, deviceId, reason, change.now));
   }
 
-  private async inUserTransaction(
-    userId: string,
-    client: ClientInfo | undefined,
-    work: (tx: EntityManager, now: Date) => Promise<Session[]>,
-  ): Promise<Session[]> {
-    const { ended, events } = await this.sessions.transaction(async (tx) => {
-      await this.versions.lockUser(tx, userId);
-      const ended = await work(tx, this.clock.now());
-      return { ended, events: await this.endedEvents(tx, userId, ended, client) };
-    });
-    this.events.publishAll(events);
-    return ended;
+  /** Inside a change: ends one session the change holds. */
+  async endLocked(change: ChangeScope, sessionId: string, reason: SessionEndReason): Promise<Session | undefined> {
+    const session = await this.sessions.end(change.tx, sessionId, statusForEndReason(reason), reason, change.now);
+    return this.ended(change, session ? [session] : [])[0];
+  }
+
+  /** Inside a change: the SESSION_ENDED events of sessions it ended. */
+  ended(change: ChangeScope, sessions: Session[]): Session[] {
+    for (const session of sessions) change.emit({ type: 'SESSION_ENDED', version: change.nextVersion(), session, client: change.client });
+    return sessions;
   }
 }

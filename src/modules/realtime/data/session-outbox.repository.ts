@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { reviveDates } from '../../../events/event-bus.js';
+import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import type { SessionEventMessage } from '../domain/session-event.js';
+
+/** A claimed row, with the lowest version of its user still waiting (its own, or one another relay holds). */
+interface ClaimedRow {
+  readonly userId: string;
+  readonly version: number;
+  readonly payload: SessionEventMessage;
+  readonly firstUnsent: number;
+}
+
+interface OutboxRow {
+  readonly payload: SessionEventMessage;
+}
+
+/** jsonb comes back parsed, with dates as strings: the bus's reviver turns them back into Dates. */
+const revived = (payload: SessionEventMessage): SessionEventMessage =>
+  JSON.parse(JSON.stringify(payload), reviveDates) as SessionEventMessage;
+
+@Injectable()
+export class SessionOutboxRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /**
+   * Locks up to `limit` unsent rows that no other relay holds (SKIP LOCKED), in each user's
+   * version order, and says for each user which version must go first: a row may be sent only
+   * when every earlier one of its user has been.
+   */
+  async claim(tx: EntityManager, limit: number): Promise<ClaimedRow[]> {
+    const rows = await queryRows<ClaimedRow>(
+      tx,
+      `SELECT o.user_id AS "userId", o.version, o.payload,
+              (SELECT min(e.version) FROM session_outbox e WHERE e.user_id = o.user_id AND e.sent_at IS NULL) AS "firstUnsent"
+         FROM session_outbox o
+        WHERE o.sent_at IS NULL
+        ORDER BY o.user_id, o.version
+        LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows.map((row) => ({ ...row, payload: revived(row.payload) }));
+  }
+
+  async markSent(tx: EntityManager, rows: readonly { userId: string; version: number }[], now: Date): Promise<void> {
+    if (rows.length === 0) return;
+    await queryUpdateOrDelete(
+      tx,
+      `UPDATE session_outbox o SET sent_at = $3
+         FROM unnest($1::uuid[], $2::integer[]) AS sent(user_id, version)
+        WHERE o.user_id = sent.user_id AND o.version = sent.version`,
+      [rows.map((row) => row.userId), rows.map((row) => row.version), now],
+    );
+  }
+
+  /** The user's committed events after version `after` (up to `until`), sent or not, oldest first. */
+  async listAfter(userId: string, after: number, until: number, limit: number): Promise<SessionEventMessage[]> {
+    const rows = await queryRows<OutboxRow>(
+      this.db,
+      `SELECT payload FROM session_outbox WHERE user_id = $1 AND version > $2 AND version <= $3 ORDER BY version LIMIT $4`,
+      [userId, after, until, limit],
+    );
+    return rows.map((row) => revived(row.payload));
+  }
+
+  async deleteSentBefore(cutoff: Date): Promise<number> {
+    const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM session_outbox WHERE sent_at < $1`, [cutoff]);
+    return affected;
+  }
+}

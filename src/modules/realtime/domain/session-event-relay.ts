@@ -1,0 +1,137 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { Clock } from '../../../common/clock.js';
+import { DomainEvents } from '../../../events/domain-events.js';
+import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
+import { SessionOutboxRepository } from '../data/session-outbox.repository.js';
+
+/** Rows claimed per transaction. */
+const BATCH_SIZE = 200;
+
+/**
+ * Sends committed outbox rows to the bus, each user's in version order, and marks them sent once
+ * the bus has taken them. Every instance runs one: it wakes as soon as a change on this instance
+ * commits, and polls for the rest (changes on an instance that died before relaying, rows Redis
+ * refused). Two relays never hold one row (SKIP LOCKED); a row sent whose mark was lost is sent
+ * again, and subscribers drop what they already have by version: at least once, in order per user.
+ */
+@Injectable()
+export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionEventRelay.name);
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private wokenWhileDraining = false;
+  private stopped = false;
+  /** Test hook: a relay held still leaves rows to another instance's relay, as a crashed one would. */
+  private held = false;
+  private lastPrune = 0;
+  private lastFailureLog = 0;
+
+  constructor(
+    private readonly outbox: SessionOutboxRepository,
+    private readonly bus: EventBus,
+    private readonly domainEvents: DomainEvents,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.domainEvents.subscribe((event) => {
+      if ('version' in event) this.wake();
+    });
+    this.timer = setInterval(() => this.wake(), this.config.outboxPollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.draining;
+  }
+
+  hold(held: boolean): void {
+    this.held = held;
+    if (!held) this.wake();
+  }
+
+  /** Resolves once everything committed so far has been relayed, as far as the bus would take it. */
+  async flush(): Promise<void> {
+    this.wake();
+    while (this.draining) await this.draining;
+  }
+
+  wake(): void {
+    if (this.stopped || this.held) return;
+    if (this.draining) {
+      this.wokenWhileDraining = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.wokenWhileDraining = false;
+        while (!this.stopped && !this.held && (await this.relayBatch()) === BATCH_SIZE);
+      } while (this.wokenWhileDraining && !this.stopped && !this.held);
+      await this.pruneNowAndThen();
+    } catch (error) {
+      this.reportFailure(error);
+    }
+  }
+
+  /** One transaction: claim, publish in order, mark what the bus took. Returns how many rows it claimed. */
+  private async relayBatch(): Promise<number> {
+    const { claimed, refusal } = await this.outbox.transaction(async (tx) => {
+      const claimed = await this.outbox.claim(tx, BATCH_SIZE);
+      // A user's rows go only from the first one still waiting, and stop at the first gap: the
+      // rest waits for another relay that holds an earlier one.
+      const sendable = [];
+      const nextOf = new Map<string, number>();
+      for (const row of claimed) {
+        const next = nextOf.get(row.userId) ?? row.firstUnsent;
+        if (row.version !== next) continue;
+        nextOf.set(row.userId, next + 1);
+        sendable.push(row);
+      }
+      const results = await Promise.allSettled(sendable.map((row) => this.bus.publishConfirmed(userEventsChannel(row.userId), row.payload)));
+      // Marked sent: each user's rows up to the first the bus refused.
+      const refusedUsers = new Set<string>();
+      const sent = sendable.filter((row, index) => {
+        if (refusedUsers.has(row.userId)) return false;
+        if (results[index].status === 'rejected') {
+          refusedUsers.add(row.userId);
+          return false;
+        }
+        return true;
+      });
+      await this.outbox.markSent(tx, sent, this.clock.now());
+      const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      return { claimed: claimed.length, refusal };
+    });
+    // What the bus took is marked; the rest waits for the next poll rather than being retried at once.
+    if (refusal) {
+      this.reportFailure(refusal.reason);
+      return 0;
+    }
+    return claimed;
+  }
+
+  private async pruneNowAndThen(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.lastPrune < this.config.sessionSweepIntervalMs) return;
+    this.lastPrune = now;
+    await this.outbox.deleteSentBefore(new Date(now - this.config.outboxRetentionMs));
+  }
+
+  private reportFailure(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastFailureLog < 10_000) return;
+    this.lastFailureLog = now;
+    this.logger.warn(`Relaying session events failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
