@@ -3,14 +3,14 @@ import { performance } from 'node:perf_hooks';
 import { JwtService } from '@nestjs/jwt';
 import pg from 'pg';
 import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
-import { addressKnownSince, ADDRESS_USE_TYPES, SessionActivityType } from '../src/modules/activity/domain/session-activity.js';
-import { LOCK_BY_TOKEN_SQL, ROTATE_SQL } from '../src/modules/session/data/session-rotation.sql.js';
+import { addressKnownSince } from '../src/modules/activity/domain/session-activity.js';
+import { toDevice, type PrefixedDeviceRow } from '../src/modules/device/data/device.repository.js';
+import { refreshedMessage } from '../src/modules/realtime/domain/session-event.js';
+import { LOCK_BY_TOKEN_SQL, ROTATE_SQL, rotateParameters } from '../src/modules/session/data/session-rotation.sql.js';
+import { toSession, type SessionRow } from '../src/modules/session/data/session.repository.js';
 
 /** The columns of the locking statement the ceiling reads back. */
-interface LockedRow {
-  readonly id: string;
-  readonly userId: string;
-  readonly deviceId: string;
+interface LockedRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly refreshGeneration: number;
 }
 
@@ -43,7 +43,7 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
 
 /**
  * Refresh rotations per second done with raw `pg` and the service's own statements (the same
- * constants its repository sends): BEGIN, find and lock, write (with the activity entry), COMMIT, on real sessions opened
+ * constants its repository sends): BEGIN, find and lock, write (with the activity entry and the outbox row), COMMIT, on real sessions opened
  * through the service, `refreshTokens.length` at a time, each with the token it last issued.
  * What the service adds on top (HTTP, JSON, signing, alert rules) is what it costs.
  */
@@ -65,21 +65,24 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
           ]);
           const locked = rows[0];
           if (!locked) throw new Error('the ceiling lost track of a refresh token');
-          await client.query({ name: 'tessera_rotation_write', text: ROTATE_SQL }, [
-            locked.id,
-            locked.userId,
-            locked.deviceId,
-            hashToken(successor),
-            locked.refreshGeneration + 1,
-            now,
-            '127.0.0.1',
-            'tessera-bench',
-            randomBytes(96),
-            randomUUID(),
-            SessionActivityType.TOKEN_REFRESHED,
-            ADDRESS_USE_TYPES,
-            addressKnownSince(now),
-          ]);
+          const session = toSession(locked);
+          await client.query(
+            { name: 'tessera_rotation_write', text: ROTATE_SQL },
+            rotateParameters({
+              sessionId: session.id,
+              userId: session.userId,
+              deviceId: session.deviceId,
+              newTokenHash: hashToken(successor),
+              newGeneration: locked.refreshGeneration + 1,
+              now,
+              ipAddress: '127.0.0.1',
+              userAgent: 'tessera-bench',
+              successorCiphertext: randomBytes(96),
+              activityId: randomUUID(),
+              addressKnownSince: addressKnownSince(now),
+              event: refreshedMessage(session, toDevice(locked, 'device.'), now),
+            }),
+          );
           await client.query('COMMIT');
           refreshTokens[chain] = successor;
           count += 1;
