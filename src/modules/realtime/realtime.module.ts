@@ -6,6 +6,7 @@ import { SessionModule } from '../session/session.module.js';
 import { TokenModule } from '../token/token.module.js';
 import { SessionOutboxRepository } from './data/session-outbox.repository.js';
 import { SessionEventOutbox } from './domain/session-event-outbox.js';
+import { SessionEventHistory } from './domain/session-event-history.js';
 import { SessionEventPublisher } from './domain/session-event-publisher.js';
 import { SessionEventRelay } from './domain/session-event-relay.js';
 import { SessionEventsResolver } from './presentation/session-events.resolver.js';
@@ -33,6 +34,7 @@ export const GRAPHQL_WEBSOCKET_SETUP = Symbol('GRAPHQL_WEBSOCKET_SETUP');
     SessionOutboxRepository,
     SessionEventOutbox,
     SessionEventRelay,
+    SessionEventHistory,
     SessionSocketRegistry,
     SessionEventsResolver,
     SessionWebSocket,

@@ -70,8 +70,9 @@ export class SessionActivityRepository {
     parameters.push(limit);
     return queryRows<SessionActivityRow>(
       this.db,
+      // session_activity.seq, the bigint: a bare `seq` would name COLUMNS' text copy, and "9" sorts after "10".
       `SELECT ${COLUMNS} FROM session_activity WHERE ${conditions.join(' AND ')}
-        ORDER BY occurred_at DESC, seq DESC LIMIT $${parameters.length}`,
+        ORDER BY occurred_at DESC, session_activity.seq DESC LIMIT $${parameters.length}`,
       parameters,
     );
   }

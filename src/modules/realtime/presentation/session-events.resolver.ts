@@ -1,13 +1,14 @@
 import { Inject } from '@nestjs/common';
-import { Context, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, Int, Resolver, Subscription } from '@nestjs/graphql';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { unauthenticated } from '../../../common/domain-error.js';
+import { DomainError, unauthenticated } from '../../../common/domain-error.js';
 import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
 import type { GraphQLRequestContext, SessionConnection } from '../../../graphql/request-context.js';
 import { toDeviceObject } from '../../device/presentation/device.type.js';
 import { toSessionAlertObject } from '../../alert/presentation/session-alert.type.js';
 import { toSessionType } from '../../session/presentation/session.presenter.js';
 import { endsSession, type SessionEventMessage } from '../domain/session-event.js';
+import { SessionEventHistory } from '../domain/session-event-history.js';
 import { SessionEventObjectType } from './session-event.type.js';
 import { SessionSocketRegistry } from './session-socket-registry.js';
 
@@ -16,33 +17,74 @@ export class SessionEventsResolver {
   constructor(
     private readonly bus: EventBus,
     private readonly sockets: SessionSocketRegistry,
+    private readonly history: SessionEventHistory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Subscription(() => SessionEventObjectType, {
-    description: "Every change to the caller's sessions, devices and alerts, on all of the caller's devices.",
+    description:
+      "Every change to the caller's sessions, devices and alerts, on all of the caller's devices, in the order of `version`, each once. " +
+      'With `since`, the events after that version come first (those still kept), so a device that reconnects misses nothing.',
     resolve(this: SessionEventsResolver, message: SessionEventMessage, _args: unknown, context: GraphQLRequestContext) {
       return this.present(message, context.connection?.claims.sessionId);
     },
   })
-  sessionEvents(@Context() context: GraphQLRequestContext): AsyncIterableIterator<SessionEventMessage> {
+  sessionEvents(
+    @Context() context: GraphQLRequestContext,
+    @Args('since', {
+      type: () => Int,
+      nullable: true,
+      description: 'The last version this device has seen: the events after it are sent first.',
+    })
+    since?: number | null,
+  ): AsyncIterableIterator<SessionEventMessage> {
     if (!context.connection) throw unauthenticated('Subscribe over graphql-ws with an access token in connection_init.');
-    return this.streamFor(context.connection);
+    if (since !== undefined && since !== null && since < 0) {
+      throw new DomainError('BAD_USER_INPUT', 'since must be a version this subscription sent, 0 or more.', { fields: ['since'] });
+    }
+    return this.streamFor(context.connection, since ?? undefined);
   }
 
   /**
-   * The user's events, ending with the connection's own session: after its final event has been
-   * sent (graphql-ws asks for the next one only then), the socket is closed with 4403.
+   * The user's events, each once and in version order (a repeat of one already sent is dropped,
+   * a gap is filled from the outbox before what follows it), ending with the connection's own
+   * session: after its final event has been sent (graphql-ws asks for the next one only then),
+   * the socket is closed with 4403.
    */
-  private streamFor(connection: SessionConnection): AsyncIterableIterator<SessionEventMessage> {
-    const events = this.bus.iterate<SessionEventMessage>(userEventsChannel(connection.claims.userId));
-    const sockets = this.sockets;
+  private streamFor(connection: SessionConnection, since: number | undefined): AsyncIterableIterator<SessionEventMessage> {
+    const { userId } = connection.claims;
+    // Subscribed before the backlog is read, so that nothing falls between the two.
+    const events = this.bus.iterate<SessionEventMessage>(userEventsChannel(userId));
+    const { sockets, history } = this;
+    const pending: SessionEventMessage[] = [];
+    let lastSent = since;
+    let backlogRead = since === undefined;
     let finalEventSent = false;
     let open = true;
     connection.subscriptions += 1;
     const finish = () => {
       if (open) connection.subscriptions -= 1;
       open = false;
+    };
+    const nextInOrder = async (): Promise<IteratorResult<SessionEventMessage>> => {
+      if (!backlogRead) {
+        backlogRead = true;
+        pending.push(...(await history.missed(userId, since!)));
+      }
+      for (;;) {
+        const queued = pending.shift();
+        if (queued) {
+          if (lastSent !== undefined && queued.version <= lastSent) continue;
+          lastSent = queued.version;
+          return { done: false, value: queued };
+        }
+        const result = await events.next();
+        if (result.done) return result;
+        const message = result.value;
+        if (lastSent !== undefined && message.version <= lastSent) continue;
+        if (lastSent !== undefined && message.version > lastSent + 1) pending.push(...(await history.missed(userId, lastSent, message.version - 1)));
+        pending.push(message);
+      }
     };
     return {
       async next() {
@@ -52,7 +94,7 @@ export class SessionEventsResolver {
           await events.return?.();
           return { done: true, value: undefined };
         }
-        const result = await events.next();
+        const result = await nextInOrder();
         if (!result.done && result.value.sessionId === connection.claims.sessionId && endsSession(result.value.type)) {
           finalEventSent = true;
         }
