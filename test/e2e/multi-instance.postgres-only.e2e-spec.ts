@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { decodeProtectedHeader } from 'jose';
 import { TokenKeyStore } from '../../src/modules/token/domain/token-key-store.js';
+import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
@@ -111,6 +112,22 @@ describe('several instances on PostgreSQL and Redis', () => {
     expect(listener.eventOf('SESSION_REVOKED', phone.session.id)).toBeTruthy();
   });
 
+  it('publishes an event committed on an instance that stopped before relaying it, through the other instance’s relay', async () => {
+    const laptop = await login(b.graphql, user);
+    const phone = await login(a.graphql, user);
+    const listener = await listenOn(b, laptop.tokens.accessToken);
+    // A stops between commit and publication, as a process killed there would.
+    a.tessera.app.get(SessionEventRelay).hold(true);
+    try {
+      await a.graphql.data(REVOKE_SESSION, { id: phone.session.id }, laptop.tokens.accessToken);
+      // B's relay finds the row on its next poll (OUTBOX_POLL_INTERVAL).
+      await listener.until(() => !!listener.eventOf('SESSION_REVOKED', phone.session.id), 3_000);
+    } finally {
+      a.tessera.app.get(SessionEventRelay).hold(false);
+    }
+    expect(listener.events.filter((event) => event.type === 'SESSION_REVOKED' && event.sessionId === phone.session.id)).toHaveLength(1);
+  });
+
   it('gives 20 concurrent refreshes of one token spread over both instances one successor', async () => {
     const { tokens, session } = await login(a.graphql, user);
     const results = await Promise.all(
@@ -161,5 +178,26 @@ describe('several instances on PostgreSQL and Redis', () => {
     const tablet = await login(a.graphql, user);
     await remoteListener.until(() => !!remoteListener.eventOf('SESSION_CREATED', tablet.session.id), 2_000);
     await refresh(b.graphql, tablet.tokens.refreshToken);
+  });
+
+  it('sends what changed while Redis was away once it is back: every event, in version order, once', async () => {
+    const laptop = await login(a.graphql, user);
+    const remote = await listenOn(b, laptop.tokens.accessToken);
+    const local = await listenOn(a, laptop.tokens.accessToken);
+    await redis.cut();
+    const phones = [];
+    for (let i = 0; i < 3; i++) phones.push(await login(a.graphql, user));
+    await a.graphql.data(REVOKE_SESSION, { id: phones[0].session.id }, laptop.tokens.accessToken);
+    await local.until(() => !!local.eventOf('SESSION_REVOKED', phones[0].session.id));
+    expect(remote.events).toEqual([]);
+
+    await redis.restore();
+    await remote.until(() => !!remote.eventOf('SESSION_REVOKED', phones[0].session.id), 10_000);
+    const versions = remote.events.map((event) => event.version);
+    expect(versions).toEqual(local.events.map((event) => event.version));
+    expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => versions[0] + i));
+    expect(remote.events.filter((event) => event.type === 'SESSION_CREATED').map((event) => event.sessionId)).toEqual(
+      phones.map((phone) => phone.session.id),
+    );
   });
 });
