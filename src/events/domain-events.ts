@@ -2,16 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ClientInfo } from '../kernel/client-info.js';
 
 /**
- * Facts about sessions and devices, published after their transaction commits. The real-time
- * fan-out, the activity log and the alert rules subscribe here instead of being called from
- * every code path that changes a session.
+ * Facts about sessions and devices. Inside a change's transaction, UserChange hands them to the
+ * alert rules and writes their activity entries and outbox rows; after the commit they are
+ * published here, to this process's subscribers (caches, logs, metrics, the outbox relay).
  *
  * Each feature module declares the events it raises beside the types they carry, and adds them
  * to this interface by declaration merging (`declare module`), so that the bus and the
  * infrastructure listening to it (logs, metrics) know every event without depending on a module.
  *
  * `version` is the user's event counter, reserved in the change's own transaction: each change
- * a user can see (docs/ARCHITECTURE.md, "One lock order") has exactly one version, one higher than the last.
+ * a user can see (docs/ARCHITECTURE.md, "One unit of work") has exactly one version, one higher than the last.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by the modules, see above
 export interface DomainEventsByModule {}
