@@ -57,6 +57,16 @@ export class SessionMetrics implements OnModuleInit {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  private readonly relayedEvents = new Counter({
+    name: 'tessera_outbox_events_relayed_total',
+    help: 'Real-time events this instance relayed from the outbox to the bus.',
+    registers: [this.registry],
+  });
+  private readonly relayFailures = new Counter({
+    name: 'tessera_outbox_relay_failures_total',
+    help: 'Relay passes that left events in the outbox for a retry (bus or database unavailable).',
+    registers: [this.registry],
+  });
   private countSubscriptions: () => number = () => 0;
   private readonly subscriptions: Gauge = new Gauge({
     name: 'tessera_active_subscriptions',
@@ -130,6 +140,14 @@ export class SessionMetrics implements OnModuleInit {
     } finally {
       stop();
     }
+  }
+
+  outboxRelayed(count: number): void {
+    this.relayedEvents.inc(count);
+  }
+
+  outboxRelayFailed(): void {
+    this.relayFailures.inc();
   }
 
   /** The socket registry tells how to count its connections when Prometheus scrapes. */

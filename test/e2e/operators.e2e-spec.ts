@@ -87,6 +87,9 @@ describe('what operators see', () => {
         metric(before, 'tessera_login_failures_total', 'reason="invalid_credentials"'),
     ).toBe(1);
     expect(metric(after, 'tessera_login_duration_seconds_count') - metric(before, 'tessera_login_duration_seconds_count')).toBe(2);
+    // The login's SESSION_CREATED and the refresh's SESSION_REFRESHED went through the outbox.
+    expect(metric(after, 'tessera_outbox_events_relayed_total') - metric(before, 'tessera_outbox_events_relayed_total')).toBe(2);
+    expect(after).toContain('tessera_outbox_relay_failures_total 0');
     expect(after).toContain('# TYPE tessera_refresh_duration_seconds histogram');
     expect(after).toContain('tessera_active_subscriptions 0');
     expect(after).toContain('tessera_process_cpu_seconds_total');

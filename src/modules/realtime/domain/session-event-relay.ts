@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DomainEvents } from '../../../events/domain-events.js';
 import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { SessionOutboxRepository } from '../data/session-outbox.repository.js';
 
 /** Rows claimed per transaction. */
@@ -32,6 +33,7 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
     private readonly bus: EventBus,
     private readonly domainEvents: DomainEvents,
     private readonly clock: Clock,
+    private readonly metrics: SessionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -110,6 +112,7 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
         return true;
       });
       await this.outbox.markSent(tx, sent, this.clock.now());
+      this.metrics.outboxRelayed(sent.length);
       const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       return { claimed: claimed.length, refusal };
     });
@@ -129,6 +132,7 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
   }
 
   private reportFailure(error: unknown): void {
+    this.metrics.outboxRelayFailed();
     const now = Date.now();
     if (now - this.lastFailureLog < 10_000) return;
     this.lastFailureLog = now;
