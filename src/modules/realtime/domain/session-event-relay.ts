@@ -100,7 +100,9 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
         nextOf.set(row.userId, next + 1);
         sendable.push(row);
       }
-      const results = await Promise.allSettled(sendable.map((row) => this.bus.publishConfirmed(userEventsChannel(row.userId), row.payload)));
+      const results = await Promise.allSettled(
+        sendable.map((row) => this.bus.publishConfirmed(userEventsChannel(row.userId), row.payload)),
+      );
       // Marked sent: each user's rows up to the first the bus refused.
       const refusedUsers = new Set<string>();
       const sent = sendable.filter((row, index) => {

@@ -33,22 +33,57 @@ export const endsSession = (type: SessionEventType) =>
  * that are not changes to what a device shows (what follows from them has an event of its own).
  * `devices` holds the devices of ended sessions, which their events do not carry.
  */
-export function sessionEventFor(event: DomainEvent, occurredAt: Date, devices: ReadonlyMap<string, Device>): SessionEventMessage | undefined {
+export function sessionEventFor(
+  event: DomainEvent,
+  occurredAt: Date,
+  devices: ReadonlyMap<string, Device>,
+): SessionEventMessage | undefined {
   const base = { occurredAt, session: null, device: null, alert: null };
   switch (event.type) {
     case 'SESSION_CREATED':
     case 'SESSION_REFRESHED':
-      return { ...base, type: SessionEventType[event.type], userId: event.session.userId, sessionId: event.session.id, version: event.version, session: event.session, device: event.device };
+      return {
+        ...base,
+        type: SessionEventType[event.type],
+        userId: event.session.userId,
+        sessionId: event.session.id,
+        version: event.version,
+        session: event.session,
+        device: event.device,
+      };
     case 'SESSION_ENDED': {
       const { session } = event;
       const type = session.status === SessionStatus.EXPIRED ? SessionEventType.SESSION_EXPIRED : SessionEventType.SESSION_REVOKED;
-      return { ...base, type, userId: session.userId, sessionId: session.id, version: event.version, session, device: devices.get(session.deviceId) ?? null };
+      return {
+        ...base,
+        type,
+        userId: session.userId,
+        sessionId: session.id,
+        version: event.version,
+        session,
+        device: devices.get(session.deviceId) ?? null,
+      };
     }
     case 'DEVICE_TRUSTED':
     case 'DEVICE_UNTRUSTED':
-      return { ...base, type: SessionEventType[event.type], userId: event.device.userId, sessionId: null, version: event.version, device: event.device };
+      return {
+        ...base,
+        type: SessionEventType[event.type],
+        userId: event.device.userId,
+        sessionId: null,
+        version: event.version,
+        device: event.device,
+      };
     case 'ALERT_RAISED':
-      return { ...base, type: SessionEventType.ALERT_RAISED, userId: event.alert.userId, sessionId: event.alert.sessionId, version: event.version, occurredAt: event.alert.createdAt, alert: event.alert };
+      return {
+        ...base,
+        type: SessionEventType.ALERT_RAISED,
+        userId: event.alert.userId,
+        sessionId: event.alert.sessionId,
+        version: event.version,
+        occurredAt: event.alert.createdAt,
+        alert: event.alert,
+      };
     case 'REFRESH_TOKEN_REUSED':
     case 'LOGIN_FAILED':
     case 'BRUTE_FORCE_DETECTED':

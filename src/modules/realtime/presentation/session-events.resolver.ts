@@ -82,7 +82,8 @@ export class SessionEventsResolver {
         if (result.done) return result;
         const message = result.value;
         if (lastSent !== undefined && message.version <= lastSent) continue;
-        if (lastSent !== undefined && message.version > lastSent + 1) pending.push(...(await history.missed(userId, lastSent, message.version - 1)));
+        if (lastSent !== undefined && message.version > lastSent + 1)
+          pending.push(...(await history.missed(userId, lastSent, message.version - 1)));
         pending.push(message);
       }
     };

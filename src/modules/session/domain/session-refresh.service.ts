@@ -76,9 +76,17 @@ export class SessionRefreshService {
         case 'ended':
           return { ok: false, error: sessionEnded(decision.status), events: [] };
         case 'expire':
-          return { ok: false, error: sessionEnded(SessionStatus.EXPIRED), events: await this.end(tx, locked, decision.reason, now, client) };
+          return {
+            ok: false,
+            error: sessionEnded(SessionStatus.EXPIRED),
+            events: await this.end(tx, locked, decision.reason, now, client),
+          };
         case 'reuse':
-          return { ok: false, error: refreshTokenReused(), events: await this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client) };
+          return {
+            ok: false,
+            error: refreshTokenReused(),
+            events: await this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client),
+          };
         case 'replay': {
           // Not a change: the client gets again what it was already given.
           const generation = locked.rotation.generation;

@@ -32,7 +32,10 @@ export class SessionTerminator {
 
   endExpiredOfUser(userId: string, idleTimeoutMs: number): Promise<Session[]> {
     return this.userChange.run(userId, undefined, async (change) =>
-      this.ended(change, await this.sessions.endExpiredOfUser(change.tx, userId, change.now, new Date(change.now.getTime() - idleTimeoutMs))),
+      this.ended(
+        change,
+        await this.sessions.endExpiredOfUser(change.tx, userId, change.now, new Date(change.now.getTime() - idleTimeoutMs)),
+      ),
     );
   }
 
