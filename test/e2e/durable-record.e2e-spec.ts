@@ -1,7 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { deviceInput, login, refresh, registerUser } from '../factories/session.factory.js';
-import { ACTIVITY, ALERTS, CREATE_SESSION, LOGOUT, REVOKE_ALL, REVOKE_SESSION, TRUST_DEVICE, UNTRUST_DEVICE } from '../helpers/operations.js';
+import {
+  ACTIVITY,
+  ALERTS,
+  CREATE_SESSION,
+  LOGOUT,
+  REVOKE_ALL,
+  REVOKE_SESSION,
+  TRUST_DEVICE,
+  UNTRUST_DEVICE,
+} from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { EventListener, type ReceivedEvent } from '../helpers/ws-client.js';
 
@@ -44,7 +53,9 @@ describe('the record of a change commits with it', () => {
     const laptop = await login(app.graphql, user);
     expect(await activityTypes(laptop.tokens.accessToken)).toEqual(['SESSION_CREATED', 'DEVICE_REGISTERED']);
 
-    const wrong = await app.graphql.request(CREATE_SESSION, { input: { email: user.email, password: 'not the password', device: deviceInput() } });
+    const wrong = await app.graphql.request(CREATE_SESSION, {
+      input: { email: user.email, password: 'not the password', device: deviceInput() },
+    });
     expect(wrong.errors?.[0].extensions.code).toBe('INVALID_CREDENTIALS');
     expect((await activityTypes(laptop.tokens.accessToken))[0]).toBe('LOGIN_FAILED');
 
