@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { generateRefreshToken, hashToken } from '../../src/common/opaque-token.js';
 import type { ClientInfo } from '../../src/kernel/client-info.js';
 import { Role } from '../../src/kernel/role.js';
+import type { SessionActivity } from '../../src/modules/activity/domain/session-activity.js';
 import { DeviceType, type Device } from '../../src/modules/device/domain/device.js';
 import type { Actor } from '../../src/modules/session/domain/session-grant.js';
 import { SessionStatus, type Session, type SessionEndReason } from '../../src/modules/session/domain/session.js';
 import { toDevice } from './in-memory-device-repository.js';
-import type { InMemoryDatabase, SessionRow, UserRow } from './in-memory-database.js';
+import type { InMemoryDatabase, OutboxRow, SessionRow, UserRow } from './in-memory-database.js';
 import { toSession } from './in-memory-session-repository.js';
 import { FastPasswordHasher } from './fast-password-hasher.js';
 
@@ -111,4 +112,14 @@ export function sessionRow(db: InMemoryDatabase, sessionId: string): SessionRow 
   const row = db.rows.sessions.get(sessionId);
   if (!row) throw new Error(`no session ${sessionId}`);
   return row;
+}
+
+/** The activity log as committed, in the order its entries were written. */
+export function activityLog(db: InMemoryDatabase): SessionActivity[] {
+  return [...db.rows.activity.values()];
+}
+
+/** The outbox as committed, in the order its rows were written. */
+export function outboxRows(db: InMemoryDatabase): OutboxRow[] {
+  return [...db.rows.outbox.values()];
 }

@@ -37,6 +37,20 @@ export interface AlertRow extends SessionAlert {
   readonly foldKey: string;
 }
 
+/** A session_outbox row: a real-time event waiting for (or past) the relay. */
+export interface OutboxRow {
+  readonly userId: string;
+  readonly version: number;
+  readonly type: string;
+  /** As the relay reads it back: the jsonb, dates revived. */
+  readonly payload: object;
+  readonly createdAt: Date;
+  readonly sentAt: Date | null;
+}
+
+/** session_outbox's primary key (user_id, version). */
+export const outboxKey = (userId: string, version: number): string => `${userId}:${version}`;
+
 /**
  * Rows are immutable and replaced on change, so copying the maps is a complete snapshot: that is
  * what lets a transaction work on its own copy and be dropped whole when it fails.
@@ -50,6 +64,8 @@ export interface Tables {
   readonly alerts: Map<string, AlertRow>;
   /** In insertion order, as the seq column orders the real log. */
   readonly activity: Map<string, SessionActivity>;
+  /** By outboxKey, in insertion order. */
+  readonly outbox: Map<string, OutboxRow>;
   readonly appSecrets: Map<string, Buffer>;
 }
 
@@ -60,6 +76,7 @@ const copyOf = (tables: Tables): Tables => ({
   devices: new Map(tables.devices),
   alerts: new Map(tables.alerts),
   activity: new Map(tables.activity),
+  outbox: new Map(tables.outbox),
   appSecrets: new Map(tables.appSecrets),
 });
 
@@ -70,6 +87,7 @@ const emptyTables = (): Tables => ({
   devices: new Map(),
   alerts: new Map(),
   activity: new Map(),
+  outbox: new Map(),
   appSecrets: new Map(),
 });
 

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import type { Queryable } from '../../src/database/typed-query.js';
 import type { DeviceRepository } from '../../src/modules/device/data/device.repository.js';
 import type { Device, DeviceDescription } from '../../src/modules/device/domain/device.js';
-import type { DeviceRow, InMemoryDatabase } from './in-memory-database.js';
+import type { DeviceRow, InMemoryDatabase, Tables } from './in-memory-database.js';
 
 const NAME = 'DeviceRepository';
 
@@ -9,7 +10,7 @@ export const toDevice = ({ fingerprint: _fingerprint, ...device }: DeviceRow): D
 
 export class InMemoryDeviceRepository implements Pick<
   DeviceRepository,
-  'transaction' | 'upsertSeen' | 'listForUser' | 'getById' | 'setTrusted'
+  'transaction' | 'upsertSeen' | 'listForUser' | 'getById' | 'getByIds' | 'setTrusted'
 > {
   constructor(private readonly db: InMemoryDatabase) {}
 
@@ -57,13 +58,20 @@ export class InMemoryDeviceRepository implements Pick<
     });
   }
 
-  listForUser(userId: string): Promise<Device[]> {
-    return this.db.read(`${NAME}.listForUser`, (tables) =>
+  /** In the transaction `tx`, seeing its own writes, or on committed data. */
+  listForUser(userId: string, tx?: Queryable): Promise<Device[]> {
+    return this.select(`${NAME}.listForUser`, tx, (tables) =>
       [...tables.devices.values()]
         .filter((row) => row.userId === userId)
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || a.id.localeCompare(b.id))
         .map(toDevice),
     );
+  }
+
+  /** No round trip for no ids, as the real method. */
+  async getByIds(ids: readonly string[], tx?: Queryable): Promise<Device[]> {
+    if (ids.length === 0) return [];
+    return this.select(`${NAME}.getByIds`, tx, (tables) => [...new Set(ids)].flatMap((id) => tables.devices.get(id) ?? []).map(toDevice));
   }
 
   getById(id: string): Promise<Device | undefined> {
@@ -83,5 +91,9 @@ export class InMemoryDeviceRepository implements Pick<
       tables.devices.set(id, updated);
       return toDevice(updated);
     });
+  }
+
+  private select<T>(name: string, tx: Queryable | undefined, run: (tables: Tables) => T): Promise<T> {
+    return tx ? this.db.inTransaction(name, tx as EntityManager, run) : this.db.read(name, run);
   }
 }

@@ -4,20 +4,18 @@ import {
   REPLAYED_DETAILS,
   SessionActivityType,
   type AddressHistory,
+  type SessionActivity,
 } from '../../src/modules/activity/domain/session-activity.js';
-import type {
-  LockedRotation,
-  Replay,
-  Rotation,
-  SessionRotationRepository,
-} from '../../src/modules/session/data/session-rotation.repository.js';
+import type { LockedRotation, Replay, SessionRotationRepository } from '../../src/modules/session/data/session-rotation.repository.js';
+import type { RotationWrite } from '../../src/modules/session/data/session-rotation.sql.js';
 import type { Session } from '../../src/modules/session/domain/session.js';
 import type { InMemoryDatabase, Tables } from './in-memory-database.js';
 import { toSession } from './in-memory-session-repository.js';
+import { addOutboxRow } from './in-memory-user-change-repository.js';
 
 const NAME = 'SessionRotationRepository';
 
-/** LOCK_BY_TOKEN_SQL, ROTATE_SQL and RECORD_REPLAY_SQL as map operations. */
+/** LOCK_BY_TOKEN_SQL, ROTATE_SQL (its outbox row included) and RECORD_REPLAY_SQL as map operations. */
 export class InMemorySessionRotationRepository implements Pick<SessionRotationRepository, 'lockByToken' | 'rotate' | 'recordReplay'> {
   constructor(private readonly db: InMemoryDatabase) {}
 
@@ -37,6 +35,7 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
         user: { id: owner.id, email: owner.email, roles: owner.roles, createdAt: owner.createdAt },
         device: publicDevice,
         successorCiphertext: row.refreshSuccessorCiphertext,
+        userVersion: owner.eventVersion,
         rotation: {
           status: row.status,
           lastActivityAt: row.lastActivityAt,
@@ -49,32 +48,34 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
     });
   }
 
-  rotate(tx: EntityManager, r: Rotation): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
+  rotate(tx: EntityManager, w: RotationWrite): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
     return this.db.inTransaction(`${NAME}.rotate`, tx, (tables) => {
-      this.db.assertUserLocked(tx, r.session.userId, `${NAME}.rotate`);
-      const row = tables.sessions.get(r.session.id);
-      const owner = tables.users.get(r.session.userId);
+      this.db.assertUserLocked(tx, w.userId, `${NAME}.rotate`);
+      const row = tables.sessions.get(w.sessionId);
+      const owner = tables.users.get(w.userId);
       if (!row || !owner) throw new Error('rotate: no such session or user');
-      const duplicate = [...tables.refreshTokens.values()].some((t) => t.sessionId === r.session.id && t.generation === r.newGeneration);
+      const duplicate = [...tables.refreshTokens.values()].some((t) => t.sessionId === w.sessionId && t.generation === w.newGeneration);
       if (duplicate) throw new Error('duplicate key value violates unique constraint refresh_tokens_session_generation');
       // Asked before the activity entry is added: the statement's parts do not see one another's writes.
-      const recorded = addressHistory(tables, r.session.userId, r.ipAddress, r.addressKnownSince, r.now);
+      const recorded = addressHistory(tables, w.userId, w.ipAddress, w.addressKnownSince, w.now);
 
-      tables.refreshTokens.set(r.newTokenHash.toString('hex'), { sessionId: r.session.id, generation: r.newGeneration, createdAt: r.now });
-      const device = tables.devices.get(r.session.deviceId);
-      if (device && device.lastSeenAt.getTime() < r.now.getTime()) tables.devices.set(device.id, { ...device, lastSeenAt: r.now });
+      tables.refreshTokens.set(w.newTokenHash.toString('hex'), { sessionId: w.sessionId, generation: w.newGeneration, createdAt: w.now });
+      const device = tables.devices.get(w.deviceId);
+      if (device && device.lastSeenAt.getTime() < w.now.getTime()) tables.devices.set(device.id, { ...device, lastSeenAt: w.now });
       const version = owner.eventVersion + 1;
       tables.users.set(owner.id, { ...owner, eventVersion: version });
-      tables.activity.set(r.activityId, refreshedEntry(r, null));
+      tables.activity.set(w.activityId, refreshedEntry(w, null));
+      // jsonb_set($14, '{version}', event_version): the devices' message under the version just taken.
+      addOutboxRow(tables, { userId: w.userId, version, type: 'SESSION_REFRESHED', payload: { ...w.event, version }, createdAt: w.now });
       const rotated = {
         ...row,
-        refreshGeneration: r.newGeneration,
-        refreshCommittedGeneration: r.newGeneration - 1,
-        refreshRotatedAt: r.now,
-        refreshSuccessorCiphertext: r.successorCiphertext,
-        lastActivityAt: new Date(Math.max(row.lastActivityAt.getTime(), r.now.getTime())),
-        ipAddress: r.ipAddress ?? row.ipAddress,
-        userAgent: r.userAgent ?? row.userAgent,
+        refreshGeneration: w.newGeneration,
+        refreshCommittedGeneration: w.newGeneration - 1,
+        refreshRotatedAt: w.now,
+        refreshSuccessorCiphertext: w.successorCiphertext,
+        lastActivityAt: new Date(Math.max(row.lastActivityAt.getTime(), w.now.getTime())),
+        ipAddress: w.ipAddress ?? row.ipAddress,
+        userAgent: w.userAgent ?? row.userAgent,
       };
       tables.sessions.set(row.id, rotated);
       return { session: toSession(rotated), version, recorded };
@@ -83,7 +84,10 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
 
   async recordReplay(tx: EntityManager, r: Replay): Promise<void> {
     await this.db.inTransaction(`${NAME}.recordReplay`, tx, (tables) => {
-      tables.activity.set(r.activityId, refreshedEntry(r, { ...REPLAYED_DETAILS }));
+      tables.activity.set(
+        r.activityId,
+        refreshedEntry({ ...r, sessionId: r.session.id, userId: r.session.userId }, { ...REPLAYED_DETAILS }),
+      );
     });
   }
 }
@@ -112,11 +116,14 @@ export function addressHistory(
 }
 
 /** The TOKEN_REFRESHED entry a rotation (no details) or a replay (`replayed: true`) appends. */
-function refreshedEntry(r: Replay, details: Record<string, unknown> | null) {
+function refreshedEntry(
+  r: Pick<RotationWrite, 'activityId' | 'userId' | 'sessionId' | 'now' | 'ipAddress' | 'userAgent'>,
+  details: Record<string, unknown> | null,
+): SessionActivity {
   return {
     id: r.activityId,
-    userId: r.session.userId,
-    sessionId: r.session.id,
+    userId: r.userId,
+    sessionId: r.sessionId,
     type: SessionActivityType.TOKEN_REFRESHED,
     occurredAt: r.now,
     ipAddress: r.ipAddress,

@@ -3,14 +3,15 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../src/common/clock.js';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { DomainEvents } from '../../src/events/domain-events.js';
-import { SessionEventVersionRepository } from '../../src/modules/session/data/session-event-version.repository.js';
 import { SessionRepository } from '../../src/modules/session/data/session.repository.js';
+import { UserChangeRepository } from '../../src/modules/session/data/user-change.repository.js';
 import { SessionTerminator } from '../../src/modules/session/domain/session-terminator.js';
+import { UserChange } from '../../src/modules/session/domain/user-change.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { START } from './fixtures.js';
 import { InMemoryDatabase } from './in-memory-database.js';
-import { InMemorySessionEventVersionRepository } from './in-memory-session-event-version-repository.js';
 import { InMemorySessionRepository } from './in-memory-session-repository.js';
+import { InMemoryUserChangeRepository } from './in-memory-user-change-repository.js';
 import { RecordedEvents } from './recorded-events.js';
 
 export interface SessionStoreModule {
@@ -23,9 +24,10 @@ export interface SessionStoreModule {
 
 /**
  * What the services that end sessions share in a unit spec: one in-memory store, the session and
- * event-version repositories over it, the real SessionTerminator, a manual clock at START, the
- * default configuration and the published events recorded. `providers` adds the service under
- * test and any other stand-in, built on the same store.
+ * user-change repositories over it, the real UserChange and SessionTerminator, a manual clock at
+ * START, the default configuration and the published events recorded. `providers` adds the
+ * service under test and any other stand-in, built on the same store. No watcher joins the
+ * changes unless `providers` brings one (and the spec starts the module, where they register).
  */
 export async function compileOnSessionStore(providers: (db: InMemoryDatabase) => Provider[]): Promise<SessionStoreModule> {
   const db = new InMemoryDatabase();
@@ -35,9 +37,10 @@ export async function compileOnSessionStore(providers: (db: InMemoryDatabase) =>
     providers: [
       ...providers(db),
       SessionTerminator,
+      UserChange,
       DomainEvents,
       { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
-      { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+      { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
       { provide: Clock, useValue: clock },
       { provide: APP_CONFIG, useValue: config },
     ],

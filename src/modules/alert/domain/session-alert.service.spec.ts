@@ -3,12 +3,25 @@ import { Test } from '@nestjs/testing';
 import { Clock } from '../../../common/clock.js';
 import { DomainEvents } from '../../../events/domain-events.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
-import { actorFor, LAPTOP, PHONE, seedAdmin, seedDevice, seedSession, seedUser, START } from '../../../../test/unit/fixtures.js';
+import {
+  activityLog,
+  actorFor,
+  LAPTOP,
+  PHONE,
+  seedAdmin,
+  seedDevice,
+  seedSession,
+  seedUser,
+  START,
+} from '../../../../test/unit/fixtures.js';
 import { InMemoryDatabase, type UserRow } from '../../../../test/unit/in-memory-database.js';
 import { InMemorySessionAlertRepository } from '../../../../test/unit/in-memory-session-alert-repository.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
+import { InMemoryUserChangeRepository } from '../../../../test/unit/in-memory-user-change-repository.js';
 import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
-import { SessionEventVersionRepository } from '../../session/data/session-event-version.repository.js';
+import type { ClientInfo } from '../../../kernel/client-info.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
+import { UserChangeRepository } from '../../session/data/user-change.repository.js';
+import { UserChange } from '../../session/domain/user-change.js';
 import { SessionAlertRepository } from '../data/session-alert.repository.js';
 import { AlertSeverity, SessionAlertType, type AlertCandidate } from './session-alert.js';
 import { ALERT_FOLD_WINDOW_MS } from './session-alert.rules.js';
@@ -16,6 +29,7 @@ import { SessionAlertService } from './session-alert.service.js';
 
 describe('SessionAlertService', () => {
   let sut: SessionAlertService;
+  let userChange: UserChange;
   let db: InMemoryDatabase;
   let clock: ManualClock;
   let events: RecordedEvents;
@@ -27,13 +41,15 @@ describe('SessionAlertService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionAlertService,
+        UserChange,
         DomainEvents,
         { provide: SessionAlertRepository, useValue: new InMemorySessionAlertRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
         { provide: Clock, useValue: clock },
       ],
     }).compile();
     sut = moduleRef.get(SessionAlertService);
+    userChange = moduleRef.get(UserChange);
     events = new RecordedEvents(moduleRef.get(DomainEvents));
     user = seedUser(db);
   });
@@ -49,11 +65,15 @@ describe('SessionAlertService', () => {
     ...overrides,
   });
 
+  /** As the rules raise it: inside a change of the candidate's user, which it commits with. */
+  const raise = (alert: AlertCandidate, client?: ClientInfo) =>
+    userChange.run(alert.userId, client, (change) => sut.raise(change, alert, client));
+
   const actorOf = (owner: UserRow) => actorFor(seedSession(db, { user: owner, device: seedDevice(db, owner) }).session);
 
   describe('raise', () => {
     it('stores a new alert and publishes ALERT_RAISED with the user’s next version', async () => {
-      const alert = await sut.raise(candidate(), PHONE);
+      const alert = await raise(candidate(), PHONE);
 
       expect(alert).toEqual({
         id: alert.id,
@@ -69,26 +89,40 @@ describe('SessionAlertService', () => {
         acknowledgedAt: null,
       });
       expect(events.all).toEqual([{ type: 'ALERT_RAISED', version: 1, alert, client: PHONE }]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(1);
+      // Its entry commits with it.
+      expect(activityLog(db)).toEqual([
+        {
+          id: expect.any(String),
+          userId: user.id,
+          sessionId: null,
+          type: SessionActivityType.ALERT_RAISED,
+          occurredAt: START,
+          ...PHONE,
+          details: { alertId: alert.id, alertType: SessionAlertType.BRUTE_FORCE, severity: AlertSeverity.CRITICAL },
+        },
+      ]);
     });
 
     it('folds a repeat of the same cause within the window into the first alert, silently', async () => {
-      const first = await sut.raise(candidate(), PHONE);
+      const first = await raise(candidate(), PHONE);
       clock.advance(ALERT_FOLD_WINDOW_MS - 1);
 
-      const folded = await sut.raise(candidate(), LAPTOP);
+      const folded = await raise(candidate(), LAPTOP);
 
       expect(folded).toEqual({ ...first, occurrences: 2, lastOccurredAt: clock.now() });
       expect(db.rows.alerts.size).toBe(1);
       expect(events.types).toEqual(['ALERT_RAISED']);
-      // A fold is not a change the devices hear of, so it takes no version.
+      // A fold is not a change the devices hear of, so it takes no version, and the log has the alert once.
       expect(db.rows.users.get(user.id)?.eventVersion).toBe(1);
+      expect(activityLog(db).map((a) => a.type)).toEqual([SessionActivityType.ALERT_RAISED]);
     });
 
     it('raises a new alert once the window since the last occurrence has passed', async () => {
-      const first = await sut.raise(candidate());
+      const first = await raise(candidate());
       clock.advance(ALERT_FOLD_WINDOW_MS);
 
-      const second = await sut.raise(candidate());
+      const second = await raise(candidate());
 
       expect(second.id).not.toBe(first.id);
       expect(events.of('ALERT_RAISED').map((e) => [e.alert.id, e.version])).toEqual([
@@ -98,27 +132,41 @@ describe('SessionAlertService', () => {
     });
 
     it('measures the window from the latest occurrence, so a steady trickle keeps folding', async () => {
-      const first = await sut.raise(candidate());
+      const first = await raise(candidate());
       clock.advance(ALERT_FOLD_WINDOW_MS - MINUTE);
-      await sut.raise(candidate());
+      await raise(candidate());
       clock.advance(ALERT_FOLD_WINDOW_MS - MINUTE);
 
-      await expect(sut.raise(candidate())).resolves.toMatchObject({ id: first.id, occurrences: 3 });
+      await expect(raise(candidate())).resolves.toMatchObject({ id: first.id, occurrences: 3 });
     });
 
-    it('publishes nothing when the alert does not commit', async () => {
+    it('stores, records and publishes nothing when the change does not commit', async () => {
       db.failNextCommit();
 
-      await expect(sut.raise(candidate(), PHONE)).rejects.toThrow('Connection terminated unexpectedly');
+      await expect(raise(candidate(), PHONE)).rejects.toThrow('Connection terminated unexpectedly');
+
+      expect(db.rows.alerts.size).toBe(0);
+      expect(activityLog(db)).toEqual([]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
+      expect(events.all).toEqual([]);
+    });
+
+    it('stands or falls with the change that raised it', async () => {
+      await expect(
+        userChange.run(user.id, PHONE, async (change) => {
+          await sut.raise(change, candidate(), PHONE);
+          throw new Error('the rest of the change failed');
+        }),
+      ).rejects.toThrow('the rest of the change failed');
 
       expect(db.rows.alerts.size).toBe(0);
       expect(events.all).toEqual([]);
     });
 
     it('does not fold alerts of different causes', async () => {
-      await sut.raise(candidate());
+      await raise(candidate());
 
-      await sut.raise(
+      await raise(
         candidate({ type: SessionAlertType.NEW_IP_ADDRESS, severity: AlertSeverity.INFO, foldKey: 'NEW_IP_ADDRESS:198.51.100.20' }),
       );
 
@@ -128,9 +176,9 @@ describe('SessionAlertService', () => {
 
     it('does not fold one user’s alert into another’s of the same cause', async () => {
       const other = seedUser(db);
-      await sut.raise(candidate());
+      await raise(candidate());
 
-      const theirs = await sut.raise(candidate({ userId: other.id }));
+      const theirs = await raise(candidate({ userId: other.id }));
 
       expect(theirs).toMatchObject({ userId: other.id, occurrences: 1 });
       expect(events.of('ALERT_RAISED').map((e) => e.version)).toEqual([1, 1]);
@@ -139,9 +187,9 @@ describe('SessionAlertService', () => {
 
   describe('list', () => {
     it('lists the caller’s alerts, newest first, or only the unacknowledged ones', async () => {
-      const older = await sut.raise(candidate());
+      const older = await raise(candidate());
       clock.advance(MINUTE);
-      const newer = await sut.raise(candidate({ foldKey: 'SESSION_LIMIT_REACHED', type: SessionAlertType.SESSION_LIMIT_REACHED }));
+      const newer = await raise(candidate({ foldKey: 'SESSION_LIMIT_REACHED', type: SessionAlertType.SESSION_LIMIT_REACHED }));
       const actor = actorOf(user);
       await sut.acknowledge(actor, older.id);
 
@@ -157,7 +205,7 @@ describe('SessionAlertService', () => {
     });
 
     it('lists another user’s alerts to an administrator', async () => {
-      const alert = await sut.raise(candidate());
+      const alert = await raise(candidate());
 
       await expect(sut.list(seedAdmin(db), false, user.id)).resolves.toEqual([alert]);
     });
@@ -165,7 +213,7 @@ describe('SessionAlertService', () => {
 
   describe('acknowledge', () => {
     it('marks the caller’s alert acknowledged now, and keeps the first time on a repeat', async () => {
-      const alert = await sut.raise(candidate());
+      const alert = await raise(candidate());
       const actor = actorOf(user);
       clock.advance(MINUTE);
 
@@ -176,14 +224,14 @@ describe('SessionAlertService', () => {
     });
 
     it('reports another user’s alert as missing to a non-administrator, and leaves it unacknowledged', async () => {
-      const alert = await sut.raise(candidate());
+      const alert = await raise(candidate());
 
       await expect(sut.acknowledge(actorOf(seedUser(db)), alert.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(db.rows.alerts.get(alert.id)?.acknowledgedAt).toBeNull();
     });
 
     it('lets an administrator acknowledge another user’s alert', async () => {
-      const alert = await sut.raise(candidate());
+      const alert = await raise(candidate());
 
       await expect(sut.acknowledge(seedAdmin(db), alert.id)).resolves.toMatchObject({ acknowledgedAt: START });
     });

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import {
+  activityLog,
   actorFor,
   endedSession,
   LAPTOP,
@@ -17,6 +18,7 @@ import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
 import { InMemoryDeviceRepository } from '../../../../test/unit/in-memory-device-repository.js';
 import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
 import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { SessionEndReason, SessionStatus } from '../../session/domain/session.js';
 import { DeviceRepository } from '../data/device.repository.js';
 import { DeviceTrustService } from './device-trust.service.js';
@@ -79,6 +81,17 @@ describe('DeviceTrustService', () => {
       expect(trusted).toEqual({ ...device, trusted: true, trustedAt: clock.now() });
       expect(deviceRow(device.id)).toMatchObject({ trusted: true, trustedAt: clock.now() });
       expect(events.all).toEqual([{ type: 'DEVICE_TRUSTED', version: 1, device: trusted, client: PHONE }]);
+      expect(activityLog(db)).toEqual([
+        {
+          id: expect.any(String),
+          userId: device.userId,
+          sessionId: null,
+          type: SessionActivityType.DEVICE_TRUSTED,
+          occurredAt: clock.now(),
+          ...PHONE,
+          details: { deviceId: device.id, deviceType: device.type, deviceName: device.name },
+        },
+      ]);
     });
 
     it('lets an administrator trust another user’s device, the change counted in that user’s versions', async () => {
@@ -110,6 +123,8 @@ describe('DeviceTrustService', () => {
 
       await expect(sut.trust(actor, device.id)).rejects.toThrow('Connection terminated unexpectedly');
       expect(deviceRow(device.id)?.trusted).toBe(false);
+      expect(activityLog(db)).toEqual([]);
+      expect(db.rows.users.get(actor.userId)?.eventVersion).toBe(0);
       expect(events.all).toEqual([]);
     });
 
@@ -119,6 +134,7 @@ describe('DeviceTrustService', () => {
 
       await expect(sut.trust(actor, device.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(events.all).toEqual([]);
+      expect(activityLog(db)).toEqual([]);
       expect(db.rows.users.get(actor.userId)?.eventVersion).toBe(0);
     });
   });
@@ -154,6 +170,12 @@ describe('DeviceTrustService', () => {
       ]);
       expect(events.of('DEVICE_UNTRUSTED')).toEqual([
         { type: 'DEVICE_UNTRUSTED', version: 3, device: untrusted, endedSessions: ended.map((e) => e.session), client: PHONE },
+      ]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(3);
+      expect(activityLog(db).map((a) => [a.type, a.sessionId, a.ipAddress])).toEqual([
+        [SessionActivityType.SESSION_REVOKED, session.id, PHONE.ipAddress],
+        [SessionActivityType.SESSION_REVOKED, second.id, PHONE.ipAddress],
+        [SessionActivityType.DEVICE_UNTRUSTED, null, PHONE.ipAddress],
       ]);
     });
 
@@ -207,6 +229,8 @@ describe('DeviceTrustService', () => {
       await expect(sut.untrust(actor, device.id)).rejects.toThrow('Connection terminated unexpectedly');
       expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
       expect(deviceRow(device.id)?.trusted).toBe(true);
+      expect(activityLog(db)).toEqual([]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
       expect(events.all).toEqual([]);
     });
   });

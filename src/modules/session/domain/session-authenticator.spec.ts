@@ -8,18 +8,20 @@ import { LocalEventBus } from '../../../events/local-event-bus.js';
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { Role } from '../../../kernel/role.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
-import { endedSession, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import { activityLog, endedSession, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
 import { InMemoryDatabase, type SessionRow, type UserRow } from '../../../../test/unit/in-memory-database.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
 import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
+import { InMemoryUserChangeRepository } from '../../../../test/unit/in-memory-user-change-repository.js';
 import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { SessionRepository } from '../data/session.repository.js';
+import { UserChangeRepository } from '../data/user-change.repository.js';
 import { SessionEndReason, SessionStatus, type Session } from './session.js';
 import { SessionAuthenticator } from './session-authenticator.js';
 import { activityWriteInterval } from './session-expiry.policy.js';
 import { SessionStateCache } from './session-state-cache.js';
 import { SessionTerminator } from './session-terminator.js';
+import { UserChange } from './user-change.js';
 
 const config = loadConfig({});
 const IDLE = config.sessionIdleTimeoutMs;
@@ -44,10 +46,11 @@ describe('SessionAuthenticator', () => {
         SessionAuthenticator,
         SessionStateCache,
         SessionTerminator,
+        UserChange,
         DomainEvents,
         { provide: EventBus, useClass: LocalEventBus },
         { provide: SessionRepository, useValue: sessions },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
         { provide: Clock, useValue: clock },
         { provide: APP_CONFIG, useValue: config },
       ],
@@ -129,6 +132,8 @@ describe('SessionAuthenticator', () => {
         endedAt: clock.now(),
       });
       expect(events.of('SESSION_ENDED')).toMatchObject([{ version: 1, session: { id: session.id }, client: undefined }]);
+      // No request of the user's caused it: the entry has no address.
+      expect(activityLog(db)).toMatchObject([{ type: SessionActivityType.SESSION_EXPIRED, sessionId: session.id, ipAddress: null }]);
     });
 
     it('ends a session past its absolute lifetime as ABSOLUTE_TIMEOUT, however recently it was used', async () => {

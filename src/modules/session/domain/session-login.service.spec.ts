@@ -9,12 +9,12 @@ import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { FakeTokenSigner } from '../../../../test/unit/fake-token-signer.js';
 import { FastPasswordHasher } from '../../../../test/unit/fast-password-hasher.js';
-import { DAY, LAPTOP, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import { activityLog, DAY, LAPTOP, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
 import { InMemoryAppSecretRepository } from '../../../../test/unit/in-memory-app-secret-repository.js';
 import { InMemoryDatabase, type UserRow } from '../../../../test/unit/in-memory-database.js';
 import { InMemoryDeviceRepository } from '../../../../test/unit/in-memory-device-repository.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
 import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
+import { InMemoryUserChangeRepository } from '../../../../test/unit/in-memory-user-change-repository.js';
 import { InMemoryUserRepository } from '../../../../test/unit/in-memory-user-repository.js';
 import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
 import { DeviceRepository } from '../../device/data/device.repository.js';
@@ -25,13 +25,15 @@ import { UserRepository } from '../../user/data/user.repository.js';
 import { PasswordHasher } from '../../user/domain/password-hasher.js';
 import { RegistrationThrottle } from '../../user/domain/registration-throttle.js';
 import { UserService } from '../../user/domain/user.service.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { SessionRepository } from '../data/session.repository.js';
+import { UserChangeRepository } from '../data/user-change.repository.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionCredentialCheck } from './session-credential-check.js';
 import { SessionLoginService } from './session-login.service.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionTerminator } from './session-terminator.js';
+import { UserChange } from './user-change.js';
 
 const PASSWORD = 'correct horse battery staple';
 const IPHONE: DeviceDescription = {
@@ -66,6 +68,7 @@ describe('SessionLoginService', () => {
         SessionLoginService,
         SessionCredentialCheck,
         SessionTerminator,
+        UserChange,
         SessionLoginThrottle,
         SessionMetrics,
         UserService,
@@ -73,7 +76,7 @@ describe('SessionLoginService', () => {
         DeviceService,
         DomainEvents,
         { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
         { provide: DeviceRepository, useValue: new InMemoryDeviceRepository(db) },
         { provide: AppSecretRepository, useValue: new InMemoryAppSecretRepository(db) },
         { provide: UserRepository, useValue: new InMemoryUserRepository(db) },
@@ -129,6 +132,12 @@ describe('SessionLoginService', () => {
       { type: 'DEVICE_REGISTERED', device: grant.device, client: PHONE },
       { type: 'SESSION_CREATED', version: 1, session: grant.session, device: grant.device, client: PHONE },
     ]);
+    expect(db.rows.users.get(user.id)?.eventVersion).toBe(1);
+    // Written in the login's own transaction, in the order they happened.
+    expect(activityLog(db)).toMatchObject([
+      { type: SessionActivityType.DEVICE_REGISTERED, sessionId: null, ipAddress: PHONE.ipAddress, details: { deviceId: grant.device.id } },
+      { type: SessionActivityType.SESSION_CREATED, sessionId: grant.session.id, ipAddress: PHONE.ipAddress, occurredAt: START },
+    ]);
   });
 
   it('recognises a device it has seen before: the same device, and no DEVICE_REGISTERED', async () => {
@@ -170,11 +179,16 @@ describe('SessionLoginService', () => {
     });
     expect(sessionRow(db, newer.id).status).toBe(SessionStatus.ACTIVE);
     const [ended] = events.of('SESSION_ENDED');
-    expect(events.types).toEqual(['DEVICE_REGISTERED', 'SESSION_ENDED', 'SESSION_CREATED', 'SESSION_LIMIT_REACHED']);
+    expect(events.types).toEqual(['DEVICE_REGISTERED', 'SESSION_ENDED', 'SESSION_LIMIT_REACHED', 'SESSION_CREATED']);
     expect(ended).toMatchObject({ version: 1, session: { id: older.id }, client: LAPTOP });
     expect(events.of('SESSION_CREATED')).toMatchObject([{ version: 2, session: { id: grant.session.id } }]);
     expect(events.of('SESSION_LIMIT_REACHED')).toEqual([
       { type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: [ended?.session], client: LAPTOP },
+    ]);
+    expect(activityLog(db).map((a) => [a.type, a.sessionId])).toEqual([
+      [SessionActivityType.DEVICE_REGISTERED, null],
+      [SessionActivityType.SESSION_REVOKED, older.id],
+      [SessionActivityType.SESSION_CREATED, grant.session.id],
     ]);
   });
 
@@ -210,6 +224,8 @@ describe('SessionLoginService', () => {
 
     expect(db.rows.devices.size).toBe(0);
     expect(db.rows.sessions.size).toBe(0);
+    expect(activityLog(db)).toEqual([]);
+    expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
     expect(events.all).toEqual([]);
     expect(signer.requests).toEqual([]);
   });
@@ -229,6 +245,11 @@ describe('SessionLoginService', () => {
       await expect(attempt(user.email, 'nope')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
 
       expect(events.all).toEqual([{ type: 'LOGIN_FAILED', userId: user.id, reason: 'INVALID_CREDENTIALS', client: PHONE }]);
+      // Recorded before the refusal is answered, in a change of its own that takes no version.
+      expect(activityLog(db)).toMatchObject([
+        { userId: user.id, type: SessionActivityType.LOGIN_FAILED, ...PHONE, details: { reason: 'INVALID_CREDENTIALS' } },
+      ]);
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
       expect(db.statements.filter((statement) => /^(Session|Device)/.test(statement))).toEqual([]);
       expect(signer.requests).toEqual([]);
     });
@@ -237,8 +258,23 @@ describe('SessionLoginService', () => {
       await expect(attempt('nobody@example.com', PASSWORD)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
 
       expect(events.all).toEqual([]);
+      expect(activityLog(db)).toEqual([]);
       // The decoy check: the time taken does not tell a missing account from a wrong password.
       expect(hasher.verifications).toBe(1);
+    });
+
+    it('sends as many statements, in as many transactions, for an address with no account as for a wrong password', async () => {
+      db.statements.splice(0);
+      const before = db.transactionsBegun;
+      await expect(attempt(user.email, 'nope')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+      const forAccount = db.statements.splice(0);
+      const transactionsForAccount = db.transactionsBegun - before;
+
+      await expect(attempt('nobody@example.com', 'nope')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+
+      expect(db.statements).toHaveLength(forAccount.length);
+      expect(db.transactionsBegun - before - transactionsForAccount).toBe(transactionsForAccount);
+      expect(activityLog(db)).toHaveLength(1);
     });
 
     it('reports BRUTE_FORCE_DETECTED once, with the count, on the failure that locks the account', async () => {

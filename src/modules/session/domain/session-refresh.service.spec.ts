@@ -9,21 +9,33 @@ import { DomainEvents } from '../../../events/domain-events.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { FakeTokenSigner } from '../../../../test/unit/fake-token-signer.js';
-import { endedSession, LAPTOP, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import {
+  activityLog,
+  endedSession,
+  LAPTOP,
+  outboxRows,
+  PHONE,
+  seedDevice,
+  seedSession,
+  seedUser,
+  sessionRow,
+  START,
+} from '../../../../test/unit/fixtures.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
 import { InMemorySessionRepository } from '../../../../test/unit/in-memory-session-repository.js';
 import { InMemorySessionRotationRepository } from '../../../../test/unit/in-memory-session-rotation-repository.js';
+import { InMemoryUserChangeRepository } from '../../../../test/unit/in-memory-user-change-repository.js';
 import { RecordedEvents } from '../../../../test/unit/recorded-events.js';
 import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
-import { SessionEventVersionRepository } from '../data/session-event-version.repository.js';
 import { SessionRotationRepository } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
+import { UserChangeRepository } from '../data/user-change.repository.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionRefreshService } from './session-refresh.service.js';
 import { SessionTerminator } from './session-terminator.js';
+import { UserChange } from './user-change.js';
 
 const defaults = loadConfig({});
 const GRACE = defaults.refreshReuseGraceMs;
@@ -47,12 +59,13 @@ describe('SessionRefreshService', () => {
       providers: [
         SessionRefreshService,
         SessionTerminator,
+        UserChange,
         SessionLoginThrottle,
         SessionMetrics,
         DomainEvents,
         { provide: SessionRepository, useValue: sessions },
         { provide: SessionRotationRepository, useValue: new InMemorySessionRotationRepository(db) },
-        { provide: SessionEventVersionRepository, useValue: new InMemorySessionEventVersionRepository(db) },
+        { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
         { provide: TokenSigner, useValue: signer },
         { provide: DataCipher, useValue: new DataCipher(randomBytes(32)) },
         { provide: Clock, useValue: clock },
@@ -113,6 +126,30 @@ describe('SessionRefreshService', () => {
         },
       ]);
       expect(grant.device).toEqual({ ...device, lastSeenAt: START });
+      // The rotation's one statement wrote the entry, the version and the devices' message.
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(1);
+      expect(activityLog(db)).toMatchObject([
+        { userId: user.id, sessionId: session.id, type: SessionActivityType.TOKEN_REFRESHED, occurredAt: START, ...LAPTOP, details: null },
+      ]);
+      expect(outboxRows(db)).toEqual([
+        {
+          userId: user.id,
+          version: 1,
+          type: 'SESSION_REFRESHED',
+          payload: {
+            type: 'SESSION_REFRESHED',
+            userId: user.id,
+            sessionId: session.id,
+            version: 1,
+            occurredAt: START,
+            session: grant.session,
+            device: { ...device, lastSeenAt: START },
+            alert: null,
+          },
+          createdAt: START,
+          sentAt: null,
+        },
+      ]);
     });
 
     it('rotates the successor in turn once it is current', async () => {
@@ -125,6 +162,10 @@ describe('SessionRefreshService', () => {
       expect(second.refreshOutcome).toBe('rotated');
       expect(signer.requests.map((r) => r.generation)).toEqual([1, 2]);
       expect(events.of('SESSION_REFRESHED').map((e) => e.version)).toEqual([1, 2]);
+      expect(outboxRows(db).map((row) => [row.version, (row.payload as { version: number }).version])).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
     });
 
     it('keeps the device’s later last-seen time when another instance’s clock runs ahead', async () => {
@@ -186,9 +227,15 @@ describe('SessionRefreshService', () => {
         endedAt: clock.now(),
         refreshSuccessorCiphertext: null,
       });
-      expect(events.all.slice(1)).toEqual([
-        { type: 'REFRESH_TOKEN_REUSED', session: ended, client: LAPTOP },
+      expect(events.all.slice(1)).toMatchObject([
+        { type: 'REFRESH_TOKEN_REUSED', session: { id: session.id }, client: LAPTOP },
         { type: 'SESSION_ENDED', version: 2, session: ended, client: LAPTOP },
+      ]);
+      expect(db.rows.users.get(session.userId)?.eventVersion).toBe(2);
+      expect(activityLog(db).map((a) => [a.type, a.sessionId, a.occurredAt, a.ipAddress])).toEqual([
+        [SessionActivityType.TOKEN_REFRESHED, session.id, START, PHONE.ipAddress],
+        [SessionActivityType.REFRESH_TOKEN_REUSED, session.id, clock.now(), LAPTOP.ipAddress],
+        [SessionActivityType.SESSION_REVOKED, session.id, clock.now(), LAPTOP.ipAddress],
       ]);
       // The legitimate holder's successor dies with the session: whoever took a copy gains nothing.
       await expect(sut.refresh(first.refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
@@ -219,6 +266,7 @@ describe('SessionRefreshService', () => {
       expect(events.all).toEqual([
         { type: 'SESSION_ENDED', version: 1, session: { ...session, ...sessionRowPublic(session.id) }, client: PHONE },
       ]);
+      expect(activityLog(db)).toMatchObject([{ type: SessionActivityType.SESSION_EXPIRED, sessionId: session.id, ...PHONE }]);
       expect(signer.requests).toEqual([]);
     });
 
@@ -284,6 +332,9 @@ describe('SessionRefreshService', () => {
       await expect(sut.refresh(refreshToken, PHONE)).rejects.toThrow('Connection terminated unexpectedly');
 
       expect(sessionRow(db, session.id).refreshGeneration).toBe(0);
+      expect(activityLog(db)).toEqual([]);
+      expect(outboxRows(db)).toEqual([]);
+      expect(db.rows.users.get(session.userId)?.eventVersion).toBe(0);
       expect(events.all).toEqual([]);
       expect(signer.requests).toEqual([]);
     });
@@ -298,6 +349,8 @@ describe('SessionRefreshService', () => {
       await expect(sut.refresh(refreshToken, PHONE)).rejects.toThrow('Connection terminated unexpectedly');
 
       expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
+      expect(activityLog(db).map((a) => a.type)).toEqual([SessionActivityType.TOKEN_REFRESHED]);
+      expect(db.rows.users.get(session.userId)?.eventVersion).toBe(1);
       expect(events.types).toEqual(['SESSION_REFRESHED']);
     });
 
@@ -310,6 +363,7 @@ describe('SessionRefreshService', () => {
       expect(new Set(grants.map((g) => g.refreshToken)).size).toBe(1);
       expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
       expect(events.types).toEqual(['SESSION_REFRESHED']);
+      expect(outboxRows(db)).toHaveLength(1);
     });
 
     it('refuses with RATE_LIMITED, before looking at the token, once the address has used its refreshes for the minute', async () => {
@@ -336,6 +390,7 @@ describe('SessionRefreshService', () => {
       expect(events.all).toEqual([
         { type: 'SESSION_ENDED', version: 1, session: { ...session, ...sessionRowPublic(session.id) }, client: PHONE },
       ]);
+      expect(activityLog(db)).toMatchObject([{ type: SessionActivityType.LOGOUT, sessionId: session.id, ...PHONE }]);
     });
 
     it('ends the session as LOGOUT for a parent that refresh would still replay, since the app itself may hold it', async () => {

@@ -16,6 +16,7 @@ import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
 import type { SessionGrant } from './session-grant.js';
+import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
@@ -198,8 +199,10 @@ export class SessionRefreshService {
   private end(tx: EntityManager, locked: LockedRotation, reason: SessionEndReason, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
     const { session } = locked;
     return this.userChange.within(tx, { userId: session.userId, version: locked.userVersion, now, client }, async (change) => {
-      if (reason === SessionEndReason.REFRESH_TOKEN_REUSED) change.emit({ type: 'REFRESH_TOKEN_REUSED', session, client });
-      await this.terminator.endLocked(change, session.id, reason);
+      const ended = await this.sessions.end(tx, session.id, statusForEndReason(reason), reason, now);
+      // The cause before its consequence, in the log as in the events.
+      if (ended && reason === SessionEndReason.REFRESH_TOKEN_REUSED) change.emit({ type: 'REFRESH_TOKEN_REUSED', session: ended, client });
+      this.terminator.ended(change, ended ? [ended] : []);
     });
   }
 }

@@ -2,15 +2,27 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
-import { InMemorySessionEventVersionRepository } from '../../../../test/unit/in-memory-session-event-version-repository.js';
-import { DAY, endedSession, PHONE, seedDevice, seedSession, seedUser, sessionRow, START } from '../../../../test/unit/fixtures.js';
+import {
+  activityLog,
+  DAY,
+  endedSession,
+  PHONE,
+  seedDevice,
+  seedSession,
+  seedUser,
+  sessionRow,
+  START,
+} from '../../../../test/unit/fixtures.js';
 import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
 import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionTerminator } from './session-terminator.js';
+import { UserChange } from './user-change.js';
 
 describe('SessionTerminator', () => {
   let sut: SessionTerminator;
+  let userChange: UserChange;
   let db: InMemoryDatabase;
   let clock: ManualClock;
   let events: RecordedEvents;
@@ -19,6 +31,7 @@ describe('SessionTerminator', () => {
   beforeEach(async () => {
     ({ db, clock, events, moduleRef } = await compileOnSessionStore(() => []));
     sut = moduleRef.get(SessionTerminator);
+    userChange = moduleRef.get(UserChange);
   });
 
   const seedUserWithDevice = () => {
@@ -43,6 +56,19 @@ describe('SessionTerminator', () => {
       });
       expect(sessionRow(db, session.id).status).toBe(SessionStatus.REVOKED);
       expect(events.all).toEqual([{ type: 'SESSION_ENDED', version: 42, session: ended, client: PHONE }]);
+      expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(42);
+      // The log's entry commits with the end: a logout, at the end's time, from where it was asked.
+      expect(activityLog(db)).toEqual([
+        {
+          id: expect.any(String),
+          userId: owner.user.id,
+          sessionId: session.id,
+          type: SessionActivityType.LOGOUT,
+          occurredAt: clock.now(),
+          ...PHONE,
+          details: { reason: SessionEndReason.LOGOUT },
+        },
+      ]);
     });
 
     it('records a timeout as EXPIRED rather than REVOKED', async () => {
@@ -64,6 +90,7 @@ describe('SessionTerminator', () => {
       expect(ended).toBeUndefined();
       expect(sessionRow(db, session.id).endReason).toBe(SessionEndReason.REVOKED_BY_ADMIN);
       expect(events.all).toEqual([]);
+      expect(activityLog(db)).toEqual([]);
       // No version is spent on a change that did not happen: clients would see a gap.
       expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(0);
     });
@@ -75,7 +102,7 @@ describe('SessionTerminator', () => {
       expect(events.all).toEqual([]);
     });
 
-    it('leaves the session active and publishes nothing when the change does not commit', async () => {
+    it('leaves the session active, records nothing and publishes nothing when the change does not commit', async () => {
       const owner = seedUserWithDevice();
       const { session } = seedSession(db, owner);
       db.failNextCommit();
@@ -84,6 +111,8 @@ describe('SessionTerminator', () => {
 
       expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
       expect(events.all).toEqual([]);
+      expect(activityLog(db)).toEqual([]);
+      expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(0);
     });
   });
 
@@ -108,6 +137,7 @@ describe('SessionTerminator', () => {
         [ended[0]?.id, 1],
         [ended[1]?.id, 2],
       ]);
+      expect(activityLog(db).map((a) => [a.type, a.sessionId])).toEqual(ended.map((s) => [SessionActivityType.SESSION_REVOKED, s.id]));
     });
 
     it('ends the caller’s own session too when none is excepted', async () => {
@@ -120,13 +150,14 @@ describe('SessionTerminator', () => {
       expect(sessionRow(db, only.id).status).toBe(SessionStatus.REVOKED);
     });
 
-    it('answers an empty list, reserves no version and publishes nothing when no session is active', async () => {
+    it('answers an empty list, takes no version, writes nothing and publishes nothing when no session is active', async () => {
       const { user } = seedUserWithDevice();
 
       await expect(sut.endAllOfUser(user.id, null, SessionEndReason.REVOKED_BY_USER)).resolves.toEqual([]);
 
       expect(events.all).toEqual([]);
-      expect(db.statements).not.toContain('SessionEventVersionRepository.reserve');
+      expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
+      expect(db.statements).not.toContain('UserChangeRepository.record');
     });
   });
 
@@ -164,44 +195,63 @@ describe('SessionTerminator', () => {
     });
   });
 
-  describe('endAllOnDevice and endedEvents (for a transaction that holds the user’s lock)', () => {
-    it('ends the device’s active sessions in the caller’s transaction, leaving publishing to the caller', async () => {
+  describe('inside a change (endAllOnDevice, endLocked, ended)', () => {
+    it('ends the device’s active sessions in the caller’s change, each with its version, published once the change commits', async () => {
       const owner = seedUserWithDevice();
       const otherDevice = seedDevice(db, owner.user);
       const onDevice = seedSession(db, owner).session;
       const elsewhere = seedSession(db, { user: owner.user, device: otherDevice }).session;
-      const versions = new InMemorySessionEventVersionRepository(db);
+      let publishedInside: string[] = [];
 
-      const ended = await db.transaction(async (tx) => {
-        await versions.lockUser(tx, owner.user.id);
-        return sut.endAllOnDevice(tx, owner.device.id, SessionEndReason.DEVICE_UNTRUSTED, clock.now());
+      const ended = await userChange.run(owner.user.id, PHONE, async (change) => {
+        const ended = await sut.endAllOnDevice(change, owner.device.id, SessionEndReason.DEVICE_UNTRUSTED);
+        publishedInside = events.types;
+        return ended;
       });
 
       expect(ended).toMatchObject([{ id: onDevice.id, status: SessionStatus.REVOKED, endReason: SessionEndReason.DEVICE_UNTRUSTED }]);
       expect(sessionRow(db, elsewhere.id).status).toBe(SessionStatus.ACTIVE);
-      expect(events.all).toEqual([]);
+      expect(publishedInside).toEqual([]);
+      expect(events.all).toEqual([{ type: 'SESSION_ENDED', version: 1, session: ended[0], client: PHONE }]);
+      expect(activityLog(db)).toMatchObject([{ type: SessionActivityType.SESSION_REVOKED, sessionId: onDevice.id }]);
     });
 
-    it('gives each ended session its own version, from the first one reserved, and the client', async () => {
+    it('ends one session the change holds, or answers undefined when it had already ended', async () => {
+      const owner = seedUserWithDevice();
+      const active = seedSession(db, owner).session;
+      const alreadyEnded = seedSession(db, owner, endedSession(SessionEndReason.LOGOUT, SessionStatus.REVOKED, START)).session;
+
+      const [ended, none] = await userChange.run(owner.user.id, PHONE, async (change) => [
+        await sut.endLocked(change, active.id, SessionEndReason.IDLE_TIMEOUT),
+        await sut.endLocked(change, alreadyEnded.id, SessionEndReason.IDLE_TIMEOUT),
+      ]);
+
+      expect(ended).toMatchObject({ id: active.id, status: SessionStatus.EXPIRED, endReason: SessionEndReason.IDLE_TIMEOUT });
+      expect(none).toBeUndefined();
+      expect(events.of('SESSION_ENDED')).toEqual([{ type: 'SESSION_ENDED', version: 1, session: ended, client: PHONE }]);
+    });
+
+    it('gives each ended session its own version, after the user’s last, and the change’s client', async () => {
       const owner = seedUserWithDevice();
       db.seed((tables) => tables.users.set(owner.user.id, { ...owner.user, eventVersion: 7 }));
       const a = seedSession(db, owner).session;
       const b = seedSession(db, owner).session;
 
-      const built = await db.transaction((tx) => sut.endedEvents(tx, owner.user.id, [a, b], PHONE));
+      await userChange.run(owner.user.id, PHONE, async (change) => sut.ended(change, [a, b]));
 
-      expect(built).toEqual([
+      expect(events.all).toEqual([
         { type: 'SESSION_ENDED', version: 8, session: a, client: PHONE },
         { type: 'SESSION_ENDED', version: 9, session: b, client: PHONE },
       ]);
       expect(db.rows.users.get(owner.user.id)?.eventVersion).toBe(9);
     });
 
-    it('reserves nothing for no ended sessions', async () => {
+    it('takes no version for no ended sessions', async () => {
       const { user } = seedUserWithDevice();
 
-      await expect(db.transaction((tx) => sut.endedEvents(tx, user.id, []))).resolves.toEqual([]);
+      await expect(userChange.run(user.id, PHONE, async (change) => sut.ended(change, []))).resolves.toEqual([]);
       expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
+      expect(events.all).toEqual([]);
     });
   });
 });

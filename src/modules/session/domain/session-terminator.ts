@@ -17,11 +17,8 @@ export class SessionTerminator {
   ) {}
 
   /** Returns the ended session, or undefined when it had already ended. */
-  async endOne(userId: string, sessionId: string, reason: SessionEndReason, client?: ClientInfo): Promise<Session | undefined> {
-    return this.userChange.run(userId, client, async (change) => {
-      const session = await this.sessions.end(change.tx, sessionId, statusForEndReason(reason), reason, change.now);
-      return this.ended(change, session ? [session] : [])[0];
-    });
+  endOne(userId: string, sessionId: string, reason: SessionEndReason, client?: ClientInfo): Promise<Session | undefined> {
+    return this.userChange.run(userId, client, (change) => this.endLocked(change, sessionId, reason));
   }
 
   endAllOfUser(userId: string, exceptSessionId: string | null, reason: SessionEndReason, client?: ClientInfo): Promise<Session[]> {

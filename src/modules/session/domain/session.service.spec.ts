@@ -4,6 +4,7 @@ import { loadConfig } from '../../../config/app-config.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
 import {
+  activityLog,
   actorFor,
   DAY,
   endedSession,
@@ -18,6 +19,7 @@ import {
 } from '../../../../test/unit/fixtures.js';
 import type { RecordedEvents } from '../../../../test/unit/recorded-events.js';
 import { compileOnSessionStore } from '../../../../test/unit/session-store-module.js';
+import { SessionActivityType } from '../../activity/domain/session-activity.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionService } from './session.service.js';
 
@@ -136,7 +138,7 @@ describe('SessionService', () => {
     it('answers the final state when another instance ends the run-out session first', async () => {
       const { session, actor } = signedIn();
       clock.advance(IDLE);
-      db.interleave('SessionEventVersionRepository.lockUser', (tables) => {
+      db.interleave('UserChangeRepository.lock', (tables) => {
         const row = tables.sessions.get(session.id);
         if (row)
           tables.sessions.set(session.id, { ...row, ...endedSession(SessionEndReason.REVOKED_BY_ADMIN, SessionStatus.REVOKED, START) });
@@ -159,6 +161,10 @@ describe('SessionService', () => {
 
       expect(revoked).toMatchObject({ id: phone.id, status: SessionStatus.REVOKED, endReason: SessionEndReason.REVOKED_BY_USER });
       expect(events.all).toEqual([{ type: 'SESSION_ENDED', version: 1, session: revoked, client: PHONE }]);
+      // Written with the end, in its transaction.
+      expect(activityLog(db)).toMatchObject([
+        { type: SessionActivityType.SESSION_REVOKED, sessionId: phone.id, ipAddress: PHONE.ipAddress },
+      ]);
     });
 
     it('ends another user’s session as REVOKED_BY_ADMIN when an administrator revokes it', async () => {
@@ -188,7 +194,7 @@ describe('SessionService', () => {
     it('answers the final state when another request ends the session first', async () => {
       const { user, device, actor } = signedIn();
       const phone = seedSession(db, { user, device }).session;
-      db.interleave('SessionEventVersionRepository.lockUser', (tables) => {
+      db.interleave('UserChangeRepository.lock', (tables) => {
         const row = tables.sessions.get(phone.id);
         if (row) tables.sessions.set(phone.id, { ...row, ...endedSession(SessionEndReason.LOGOUT, SessionStatus.REVOKED, START) });
       });
