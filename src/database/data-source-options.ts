@@ -11,6 +11,7 @@ import { ActivityAndAlerts1764500000000 } from './migrations/1764500000000-activ
 import { SessionSweepIndexes1764600000000 } from './migrations/1764600000000-session-sweep-indexes.js';
 import { ReplaySuccessorIndex1764650000000 } from './migrations/1764650000000-replay-successor-index.js';
 import { SessionOutbox1764700000000 } from './migrations/1764700000000-session-outbox.js';
+import { PartitionActivity1764800000000 } from './migrations/1764800000000-partition-activity.js';
 import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   SessionSweepIndexes1764600000000,
   ReplaySuccessorIndex1764650000000,
   SessionOutbox1764700000000,
+  PartitionActivity1764800000000,
 ];
 
 export interface ConnectionTarget {

@@ -243,7 +243,7 @@ describe('activity log and alerts', () => {
     await login(app.graphql, user);
     await app.settled();
     app.clock.advance(91 * DAY);
-    await app.tessera.app.get(SessionActivityService).prune();
+    await app.tessera.app.get(SessionActivityService).maintain();
     const fresh = await login(app.graphql, user);
     const { edges } = await activityOf(fresh.tokens.accessToken);
     expect(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -15,6 +16,42 @@ describe('migrations', () => {
     expect(await db.showMigrations()).toBe(false);
     const pending = await db.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('converts an activity table of an earlier version into day partitions, keeping every entry and its order', async () => {
+    await db.undoLastMigration({ transaction: 'each' });
+    const kind = async () => (await db.query(`SELECT relkind FROM pg_class WHERE relname = 'session_activity'`))[0].relkind;
+    expect(await kind()).toBe('r');
+    const userId = randomUUID();
+    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [userId, `${userId}@example.com`]);
+    const now = Date.now();
+    const entries = [now - 40 * 24 * 3_600_000, now - 3_600_000, now].map((at) => new Date(at));
+    for (const at of entries) {
+      await db.query(`INSERT INTO session_activity (id, user_id, type, occurred_at) VALUES ($1, $2, 'LOGOUT', $3)`, [
+        randomUUID(),
+        userId,
+        at,
+      ]);
+    }
+    const before = await db.query(`SELECT id, seq::text AS seq, occurred_at FROM session_activity WHERE user_id = $1 ORDER BY seq`, [
+      userId,
+    ]);
+
+    await db.runMigrations({ transaction: 'each' });
+    expect(await kind()).toBe('p');
+    const after = await db.query(`SELECT id, seq::text AS seq, occurred_at FROM session_activity WHERE user_id = $1 ORDER BY seq`, [
+      userId,
+    ]);
+    expect(after).toEqual(before);
+    const [{ old }] = await db.query(`SELECT count(*)::int AS old FROM session_activity_before_partitioning WHERE user_id = $1`, [userId]);
+    expect(old).toBeGreaterThanOrEqual(1);
+    // New entries follow the old ones.
+    await db.query(`INSERT INTO session_activity (id, user_id, type, occurred_at) VALUES ($1, $2, 'LOGOUT', now())`, [
+      randomUUID(),
+      userId,
+    ]);
+    const [{ last }] = await db.query(`SELECT max(seq)::text AS last FROM session_activity WHERE user_id = $1`, [userId]);
+    expect(BigInt(last)).toBeGreaterThan(BigInt(before.at(-1).seq));
   });
 
   it('reverts every migration to an empty schema and migrates up again', async () => {

@@ -7,7 +7,7 @@ import { TokenKeyStore } from '../../src/modules/token/domain/token-key-store.js
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
+import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
 import { ME, REFRESH_SESSION, REVOKE_SESSION } from '../helpers/operations.js';
 import { rest } from '../helpers/rest-client.js';
@@ -185,7 +185,7 @@ describe('several instances on PostgreSQL and Redis', () => {
     const remote = await listenOn(b, laptop.tokens.accessToken);
     const local = await listenOn(a, laptop.tokens.accessToken);
     await redis.cut();
-    const phones = [];
+    const phones: LoginResult[] = [];
     for (let i = 0; i < 3; i++) phones.push(await login(a.graphql, user));
     await a.graphql.data(REVOKE_SESSION, { id: phones[0].session.id }, laptop.tokens.accessToken);
     await local.until(() => !!local.eventOf('SESSION_REVOKED', phones[0].session.id));

@@ -27,7 +27,8 @@ export class SessionActivityEntity {
   @Column({ type: 'varchar', length: 32 })
   type: string;
 
-  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  /** Part of the key because the table is partitioned by it (one partition per day). */
+  @PrimaryColumn({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt: Date;
 
   @Column({ name: 'ip_address', type: 'text', nullable: true })

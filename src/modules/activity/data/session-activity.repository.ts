@@ -94,8 +94,78 @@ export class SessionActivityRepository {
     return rows[0];
   }
 
-  async deleteOlderThan(cutoff: Date): Promise<number> {
-    const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM session_activity WHERE occurred_at < $1`, [cutoff]);
-    return affected;
+  /**
+   * Creates the day partitions that do not exist yet. A day another instance is creating at the
+   * same moment, or one an older partition already covers, is left as it is.
+   */
+  async createDayPartitions(days: readonly Date[]): Promise<number> {
+    let created = 0;
+    for (const day of days) {
+      const name = dayPartitionName(day);
+      const next = new Date(day.getTime() + DAY_MS);
+      try {
+        const [{ exists }] = await queryRows<{ exists: boolean }>(this.db, `SELECT to_regclass($1) IS NOT NULL AS exists`, [name]);
+        if (exists) continue;
+        await this.db.query(
+          `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF session_activity FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
+        );
+        created += 1;
+      } catch (error) {
+        if (!isOverlapOrRace(error)) throw error;
+      }
+    }
+    return created;
   }
+
+  /**
+   * Drops the day partitions that end at or before `cutoff`, whole: retention without deleting
+   * rows one by one. A partition still locked by a writer is left for the next pass rather than
+   * waited for.
+   */
+  async dropDayPartitionsBefore(cutoff: Date): Promise<string[]> {
+    const partitions = await queryRows<{ name: string }>(
+      this.db,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'session_activity'::regclass AND c.relname ~ '^session_activity_p[0-9]{8}$'`,
+    );
+    const dropped: string[] = [];
+    for (const { name } of partitions) {
+      const day = dayOfPartition(name);
+      if (day.getTime() + DAY_MS > cutoff.getTime()) continue;
+      await this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL lock_timeout = '2s'`);
+        await tx.query(`DROP TABLE ${name}`);
+      });
+      dropped.push(name);
+    }
+    return dropped.sort();
+  }
+
+  /** Row by row, only where whole days cannot be dropped: the default partition and the rows from before partitioning. */
+  async deleteUnpartitionedOlderThan(cutoff: Date): Promise<number> {
+    let deleted = 0;
+    for (const table of ['session_activity_default', 'session_activity_before_partitioning']) {
+      const [{ exists }] = await queryRows<{ exists: boolean }>(this.db, `SELECT to_regclass($1) IS NOT NULL AS exists`, [table]);
+      if (!exists) continue;
+      const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM ${table} WHERE occurred_at < $1`, [cutoff]);
+      deleted += affected;
+    }
+    return deleted;
+  }
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** session_activity_pYYYYMMDD, the UTC day it holds. */
+export const dayPartitionName = (day: Date): string => `session_activity_p${day.toISOString().slice(0, 10).replaceAll('-', '')}`;
+
+const dayOfPartition = (name: string): Date => {
+  const digits = name.slice(-8);
+  return new Date(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`);
+};
+
+/** 42P07: created meanwhile by another instance; 42P17 / 23514: an existing partition already covers the day. */
+function isOverlapOrRace(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  return code === '42P07' || code === '42P17' || code === '23514';
 }

@@ -14,6 +14,9 @@ import {
 } from './session-activity.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** Day partitions of the activity log created ahead of today. */
+export const PARTITION_DAYS_AHEAD = 7;
+const DAY_MS = 24 * 60 * 60_000;
 
 export interface ActivityPage {
   readonly entries: readonly { readonly cursor: string; readonly node: SessionActivity }[];
@@ -33,9 +36,10 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.maintain();
     this.pruneTimer = setInterval(
-      () => void this.prune().catch((error: Error) => this.logger.warn(`Activity pruning failed: ${error.message}`)),
+      () => void this.maintain().catch((error: Error) => this.logger.warn(`Activity log upkeep failed: ${error.message}`)),
       this.config.sessionSweepIntervalMs,
     );
     this.pruneTimer.unref();
@@ -71,8 +75,20 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     return this.activity.addressHistory(tx, userId, ipAddress, addressKnownSince(at), at, ADDRESS_USE_TYPES);
   }
 
-  async prune(): Promise<number> {
-    return this.activity.deleteOlderThan(new Date(this.clock.now().getTime() - this.config.activityRetentionMs));
+  /**
+   * The log's upkeep, run at start-up and on every sweep: the partitions of today and the next
+   * PARTITION_DAYS_AHEAD days exist before anything is written to them, and entries past
+   * ACTIVITY_RETENTION go, a whole day at a time (so an entry may outlive retention by up to a day).
+   */
+  async maintain(): Promise<{ created: number; dropped: string[]; deleted: number }> {
+    const now = this.clock.now();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const days = Array.from({ length: PARTITION_DAYS_AHEAD + 1 }, (_, i) => new Date(today + i * DAY_MS));
+    const created = await this.activity.createDayPartitions(days);
+    const cutoff = new Date(now.getTime() - this.config.activityRetentionMs);
+    const dropped = await this.activity.dropDayPartitionsBefore(cutoff);
+    const deleted = await this.activity.deleteUnpartitionedOlderThan(cutoff);
+    return { created, dropped, deleted };
   }
 }
 

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { SessionActivityService } from '../../src/modules/activity/domain/session-activity.service.js';
+import { login, registerUser } from '../factories/session.factory.js';
+import { ACTIVITY } from '../helpers/operations.js';
+import { MINUTE } from '../helpers/manual-clock.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const DAY = 24 * 60 * MINUTE;
+const dayName = (at: Date) => `session_activity_p${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
+
+/** Issue 17: the activity log is partitioned by day, created ahead and retired a whole day at a time. */
+describe('activity partitions', () => {
+  let app: TestApp;
+  let db: DataSource;
+  const partitions = async (): Promise<string[]> =>
+    (
+      await db.query(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'session_activity'::regclass ORDER BY c.relname`,
+      )
+    ).map((row: { name: string }) => row.name);
+  const rowsIn = async (table: string): Promise<number> => (await db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+
+  beforeAll(async () => {
+    app = await startTestApp({ ACTIVITY_RETENTION: '3d', ACCESS_TOKEN_TTL: '60m' });
+    db = app.tessera.app.get(DataSource);
+  });
+  afterAll(() => app.close());
+
+  it('has today’s partition and the next seven days’ before anything is written, and writes today’s entries there', async () => {
+    const names = await partitions();
+    for (let i = 0; i <= 7; i++) expect(names).toContain(dayName(new Date(app.clock.now().getTime() + i * DAY)));
+    const user = await registerUser(app.graphql);
+    await login(app.graphql, user);
+    expect(await rowsIn(dayName(app.clock.now()))).toBeGreaterThan(0);
+    expect(await rowsIn('session_activity_default')).toBe(0);
+  });
+
+  it('drops whole days past ACTIVITY_RETENTION, keeps the newer ones, and creates the days ahead on each sweep', async () => {
+    const user = await registerUser(app.graphql);
+    const first = await login(app.graphql, user);
+    const firstDay = dayName(app.clock.now());
+    app.clock.advance(2 * DAY);
+    const second = await login(app.graphql, user);
+    const secondDay = dayName(app.clock.now());
+    app.clock.advance(2 * DAY);
+
+    const upkeep = await app.tessera.app.get(SessionActivityService).maintain();
+    expect(upkeep.dropped).toContain(firstDay);
+    expect(upkeep.dropped).not.toContain(secondDay);
+    const names = await partitions();
+    expect(names).not.toContain(firstDay);
+    expect(names).toContain(secondDay);
+    expect(names).toContain(dayName(new Date(app.clock.now().getTime() + 7 * DAY)));
+
+    // What the user reads: the first login's day is gone, the second's is still there.
+    const reader = await login(app.graphql, user);
+    const { edges } = (await app.graphql.data(ACTIVITY, { first: 100 }, reader.tokens.accessToken)).sessionActivity;
+    const sessions = new Set(edges.map((edge: { node: { sessionId: string | null } }) => edge.node.sessionId));
+    expect(sessions.has(first.session.id)).toBe(false);
+    expect(sessions.has(second.session.id)).toBe(true);
+  });
+});
