@@ -29,6 +29,12 @@ export class SessionOutboxRepository {
     return this.db.transaction(work);
   }
 
+  /** Whether any committed row waits to be sent: the relay's poll, one index probe and no transaction. */
+  async hasUnsent(): Promise<boolean> {
+    const rows = await queryRows<{ waiting: boolean }>(this.db, `SELECT EXISTS (SELECT 1 FROM session_outbox WHERE sent_at IS NULL) AS waiting`);
+    return rows[0].waiting;
+  }
+
   /**
    * Locks up to `limit` unsent rows that no other relay holds (SKIP LOCKED), in each user's
    * version order, and says for each user which version must go first: a row may be sent only

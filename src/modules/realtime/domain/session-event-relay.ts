@@ -41,7 +41,7 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
     this.domainEvents.subscribe((event) => {
       if ('version' in event) this.wake();
     });
-    this.timer = setInterval(() => this.wake(), this.config.outboxPollIntervalMs);
+    this.timer = setInterval(() => this.poll(), this.config.outboxPollIntervalMs);
     this.timer.unref();
     this.wake();
   }
@@ -61,6 +61,18 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
   async flush(): Promise<void> {
     this.wake();
     while (this.draining) await this.draining;
+  }
+
+  /** The fallback: one light read while nothing waits, a relay pass when something does. */
+  private poll(): void {
+    if (this.stopped || this.held || this.draining) return;
+    this.outbox.hasUnsent().then(
+      (waiting) => {
+        if (waiting) this.wake();
+        else void this.pruneNowAndThen().catch((error: unknown) => this.reportFailure(error));
+      },
+      (error: unknown) => this.reportFailure(error),
+    );
   }
 
   wake(): void {
