@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { hashToken } from '../../src/common/opaque-token.js';
@@ -10,7 +7,7 @@ import { GraphQLTestClient } from '../helpers/graphql-client.js';
 import { ACTIVITY, ALERTS, CREATE_SESSION, LOGOUT, REVOKE_SESSION, TRUST_DEVICE, UNTRUST_DEVICE } from '../helpers/operations.js';
 import { builtService, freePort, ServiceProcess } from '../helpers/service-process.js';
 import { EventListener } from '../helpers/ws-client.js';
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/test-database.js';
+import { createRestartableTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/test-database.js';
 
 interface Chain {
   readonly sessionId: string;
@@ -28,13 +25,10 @@ describe('kill -9 in the middle of a refresh load', () => {
   beforeAll(async () => {
     const mainJs = builtService();
     const key = randomBytes(32).toString('base64');
-    if (kind === 'postgres') {
-      database = await createTestDatabase();
-      env = { ...database.env, DATA_ENCRYPTION_KEY: key };
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
-      env = { DATA_DIR: dataDir, DATA_ENCRYPTION_KEY: key };
-    }
+    // On disk, seeded from the run's initialised PGlite when embedded: the kill -9 must find it there.
+    database = await createRestartableTestDatabase();
+    env = { ...database.env, DATA_ENCRYPTION_KEY: key };
+    dataDir = env.DATA_DIR;
     service = new ServiceProcess(mainJs, { ...env, LOGIN_MAX_FAILURES: '1000' }, await freePort());
     await service.start();
   }, 120_000);
@@ -42,7 +36,46 @@ describe('kill -9 in the middle of a refresh load', () => {
   afterAll(async () => {
     await service?.stop();
     await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the record of every change answered before a kill -9: its activity entry, its alert and its event', async () => {
+    // First of the two: it leaves the service running for the next, which stops it to read the database.
+    const graphql = new GraphQLTestClient(`${service.baseUrl}/graphql`);
+    const user = await registerUser(graphql);
+    const laptop = await login(graphql, user);
+    const phones = await Promise.all(Array.from({ length: 4 }, () => login(graphql, user)));
+    // A burst of changes, all answered, and the process killed the moment the last answer is in.
+    await Promise.all([
+      graphql.data(LOGOUT, {}, phones[0].tokens.accessToken),
+      graphql.data(LOGOUT, {}, phones[1].tokens.accessToken),
+      graphql.data(REVOKE_SESSION, { id: phones[2].session.id }, laptop.tokens.accessToken),
+      graphql.data(TRUST_DEVICE, { id: phones[3].session.device.id }, laptop.tokens.accessToken),
+      graphql.request(CREATE_SESSION, { input: { email: user.email, password: 'not the password', device: deviceInput() } }),
+    ]);
+    await graphql.data(UNTRUST_DEVICE, { id: phones[3].session.device.id }, laptop.tokens.accessToken);
+    await service.kill();
+
+    await service.start();
+    const activity = (await graphql.data(ACTIVITY, { first: 100 }, laptop.tokens.accessToken)).sessionActivity.edges.map(
+      (edge: { node: { type: string } }) => edge.node.type,
+    );
+    const count = (type: string) => activity.filter((entry: string) => entry === type).length;
+    expect([count('SESSION_CREATED'), count('LOGOUT'), count('SESSION_REVOKED'), count('LOGIN_FAILED')]).toEqual([5, 2, 2, 1]);
+    expect([count('DEVICE_TRUSTED'), count('DEVICE_UNTRUSTED'), count('DEVICE_REGISTERED')]).toEqual([1, 1, 5]);
+    const alerts = (await graphql.data(ALERTS, {}, laptop.tokens.accessToken)).sessionAlerts;
+    expect(alerts.map((alert: { type: string }) => alert.type)).toEqual(['NEW_DEVICE', 'NEW_DEVICE', 'NEW_DEVICE', 'NEW_DEVICE']);
+    expect(count('ALERT_RAISED')).toBe(4);
+
+    // Every change a device sees has its event, numbered without a gap, for a device asking from the start.
+    const changes = 5 + 2 + 2 + 1 + 1 + 4;
+    const listener = new EventListener(graphql.url, laptop.tokens.accessToken, `subscription { sessionEvents(since: 0) { type version } }`);
+    try {
+      await listener.subscribe();
+      await listener.until(() => listener.events.length >= changes, 5_000);
+      expect(listener.events.map((event) => event.version)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
+    } finally {
+      await listener.dispose();
+    }
   });
 
   it('keeps every acknowledged successor working and never two successors of one token', async () => {
@@ -113,47 +146,6 @@ describe('kill -9 in the middle of a refresh load', () => {
     } finally {
       await client.end();
       await closeEmbedded?.();
-    }
-  });
-
-  it('keeps the record of every change answered before a kill -9: its activity entry, its alert and its event', async () => {
-    await service.start();
-    const graphql = new GraphQLTestClient(`${service.baseUrl}/graphql`);
-    const user = await registerUser(graphql);
-    const laptop = await login(graphql, user);
-    const phones = await Promise.all(Array.from({ length: 4 }, () => login(graphql, user)));
-    // A burst of changes, all answered, and the process killed the moment the last answer is in.
-    await Promise.all([
-      graphql.data(LOGOUT, {}, phones[0].tokens.accessToken),
-      graphql.data(LOGOUT, {}, phones[1].tokens.accessToken),
-      graphql.data(REVOKE_SESSION, { id: phones[2].session.id }, laptop.tokens.accessToken),
-      graphql.data(TRUST_DEVICE, { id: phones[3].session.device.id }, laptop.tokens.accessToken),
-      graphql.request(CREATE_SESSION, { input: { email: user.email, password: 'not the password', device: deviceInput() } }),
-    ]);
-    await graphql.data(UNTRUST_DEVICE, { id: phones[3].session.device.id }, laptop.tokens.accessToken);
-    await service.kill();
-
-    await service.start();
-    const activity = (await graphql.data(ACTIVITY, { first: 100 }, laptop.tokens.accessToken)).sessionActivity.edges.map(
-      (edge: { node: { type: string } }) => edge.node.type,
-    );
-    const count = (type: string) => activity.filter((entry: string) => entry === type).length;
-    expect([count('SESSION_CREATED'), count('LOGOUT'), count('SESSION_REVOKED'), count('LOGIN_FAILED')]).toEqual([5, 2, 2, 1]);
-    expect([count('DEVICE_TRUSTED'), count('DEVICE_UNTRUSTED'), count('DEVICE_REGISTERED')]).toEqual([1, 1, 5]);
-    const alerts = (await graphql.data(ALERTS, {}, laptop.tokens.accessToken)).sessionAlerts;
-    expect(alerts.map((alert: { type: string }) => alert.type)).toEqual(['NEW_DEVICE', 'NEW_DEVICE', 'NEW_DEVICE', 'NEW_DEVICE']);
-    expect(count('ALERT_RAISED')).toBe(4);
-
-    // Every change a device sees has its event, numbered without a gap, for a device asking from the start.
-    const changes = 5 + 2 + 2 + 1 + 1 + 4;
-    const listener = new EventListener(graphql.url, laptop.tokens.accessToken, `subscription { sessionEvents(since: 0) { type version } }`);
-    try {
-      await listener.subscribe();
-      await listener.until(() => listener.events.length >= changes, 5_000);
-      expect(listener.events.map((event) => event.version)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
-    } finally {
-      await listener.dispose();
-      await service.stop();
     }
   });
 

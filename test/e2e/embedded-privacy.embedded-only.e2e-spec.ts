@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
 import { builtService, freePort, ServiceProcess } from '../helpers/service-process.js';
+import { seedEmbeddedDataDir } from '../helpers/test-database.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 /**
@@ -185,6 +186,7 @@ describe('the embedded database inside the test process', () => {
     // Unix socket paths stop at 107 bytes (103 on macOS); this one would need about 200.
     const dataDir = join(root, 'a'.repeat(80), 'b'.repeat(80));
     mkdirSync(dataDir, { recursive: true });
+    await seedEmbeddedDataDir(dataDir);
     const before = tcpListeningPorts(process.pid);
     const tessera = await createTesseraApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
     try {

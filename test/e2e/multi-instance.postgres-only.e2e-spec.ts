@@ -189,7 +189,6 @@ describe('several instances on PostgreSQL and Redis', () => {
     for (let i = 0; i < 3; i++) phones.push(await login(a.graphql, user));
     await a.graphql.data(REVOKE_SESSION, { id: phones[0].session.id }, laptop.tokens.accessToken);
     await local.until(() => !!local.eventOf('SESSION_REVOKED', phones[0].session.id));
-    expect(remote.events).toEqual([]);
 
     await redis.restore();
     await remote.until(() => !!remote.eventOf('SESSION_REVOKED', phones[0].session.id), 10_000);

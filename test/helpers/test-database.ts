@@ -61,10 +61,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export async function createRestartableTestDatabase(): Promise<TestDatabase> {
   if (testDatabaseKind() === 'postgres') return createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-restartable-'));
-  if (existsSync(SNAPSHOT_PATH)) {
-    await mkdir(join(dataDir, 'pgdata'));
-    const seeded = await PGlite.create({ dataDir: join(dataDir, 'pgdata'), loadDataDir: new Blob([readFileSync(SNAPSHOT_PATH)]) });
-    await seeded.close();
-  }
+  await seedEmbeddedDataDir(dataDir);
   return { env: { DATA_DIR: dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+/** Puts the run's initialised PGlite where the service will look for it in DATA_DIR, sparing its initdb. */
+export async function seedEmbeddedDataDir(dataDir: string): Promise<void> {
+  if (!existsSync(SNAPSHOT_PATH)) return;
+  await mkdir(join(dataDir, 'pgdata'), { recursive: true });
+  const seeded = await PGlite.create({ dataDir: join(dataDir, 'pgdata'), loadDataDir: new Blob([readFileSync(SNAPSHOT_PATH)]) });
+  await seeded.close();
 }
