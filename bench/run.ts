@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { freePort, ServiceProcess } from '../test/helpers/service-process.js';
 import { BenchClient, postJson, type Grant } from './client.js';
 import { rotationCeiling, signatureCeiling } from './ceilings.js';
 import { runChains, runClosedLoop, type ChainRun } from './chains.js';
+import { seedActivity, seedHistoryOf } from './activity-growth.js';
 import { seedSessions } from './growth.js';
 import { mintPeerRefreshTokens, refreshAtPeer } from './peer.js';
 import { repeated, summarise, type Repeated } from './stats.js';
@@ -31,6 +32,9 @@ const REVOCATIONS = quick ? 20 : 200;
 const SUBSCRIBERS = quick ? 200 : 1_000;
 const FAN_OUTS = quick ? 3 : 10;
 const GROWTH = quick ? [10_000, 100_000] : [10_000, 1_000_000];
+const ACTIVITY_GROWTH = quick ? [50_000, 500_000] : [50_000, 50_000_000];
+/** Each chain's own history in the activity-growth scenario: a busy month's refreshes. */
+const CHAIN_HISTORY = 1_000;
 const root = join(import.meta.dirname, '..');
 const mainJs = join(root, 'dist', 'src', 'main.js');
 const serverUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -383,6 +387,59 @@ async function growth(common: Record<string, string>) {
   }
 }
 
+/**
+ * Refresh through REST, and a page of the activity log (`sessionActivity(first: 20)`), with 16
+ * chains on a database whose activity log holds ACTIVITY_GROWTH[0] entries of other users, then
+ * ACTIVITY_GROWTH[1], seeded by SQL into a month of day partitions; each chain's user has
+ * CHAIN_HISTORY entries of its own.
+ */
+async function activityGrowth(common: Record<string, string>) {
+  const database = await createDatabase();
+  const service = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url }, await freePort());
+  try {
+    await service.start();
+    const client = new BenchClient(service.baseUrl);
+    const grants = await openSessions(client, 16);
+    const tokens = grants.map((grant) => grant.tokens.refreshToken);
+    const out: Record<string, { entries: number; seedSeconds: number; refresh: Throughput; page: Throughput }> = {};
+    let seeded = 0;
+    for (const total of ACTIVITY_GROWTH) {
+      const seedStarted = performance.now();
+      if (seeded === 0) await seedActivity(database.url, 0, total);
+      else await seedActivity(database.url, seeded, total);
+      if (seeded === 0)
+        await seedHistoryOf(
+          database.url,
+          grants.map((grant) => grant.session.userId),
+          CHAIN_HISTORY,
+        );
+      const seedSeconds = (performance.now() - seedStarted) / 1000;
+      seeded = total;
+      log(`activity growth: ${fmt(total)} entries seeded in ${seedSeconds.toFixed(1)} s`);
+      const refresh = await throughput(`refresh rest 16 chains, ${fmt(total)} activity entries`, () =>
+        runChains(tokens, (t) => client.refreshRest(t), DURATION_MS),
+      );
+      let next = 0;
+      const page = await throughput(`activity page, 16 connections, ${fmt(total)} activity entries`, () =>
+        runClosedLoop(
+          16,
+          () =>
+            client.query(
+              '{ sessionActivity(first: 20) { edges { node { type occurredAt ipAddress } } } }',
+              grants[next++ % grants.length].tokens.accessToken,
+            ),
+          DURATION_MS,
+        ),
+      );
+      out[String(total)] = { entries: total, seedSeconds, refresh, page };
+    }
+    return out;
+  } finally {
+    await service.stop();
+    await database.drop();
+  }
+}
+
 async function main() {
   const started = Date.now();
   const database = await createDatabase();
@@ -442,6 +499,7 @@ async function main() {
     await embedded.stop();
 
     const grown = await growth(common);
+    const activityGrown = await activityGrowth(common);
 
     const ratios = {
       refreshRestVsCeiling: postgres['rest-16'].requestsPerSecond.median / Math.min(signatures.median, rotations.median),
@@ -453,6 +511,10 @@ async function main() {
       restVsPeer64: postgres['rest-64'].requestsPerSecond.median / peer['peer-64'].requestsPerSecond.median,
       graphqlVsPeer64: postgres['graphql-64'].requestsPerSecond.median / peer['peer-64'].requestsPerSecond.median,
       growthP50: grown[String(GROWTH[1])].p50Ms.median / grown[String(GROWTH[0])].p50Ms.median,
+      activityGrowthRefreshP50:
+        activityGrown[String(ACTIVITY_GROWTH[1])].refresh.p50Ms.median / activityGrown[String(ACTIVITY_GROWTH[0])].refresh.p50Ms.median,
+      activityGrowthPageP50:
+        activityGrown[String(ACTIVITY_GROWTH[1])].page.p50Ms.median / activityGrown[String(ACTIVITY_GROWTH[0])].page.p50Ms.median,
     };
     results.ratios = ratios;
     const versions = await versionsInUse(database.url);
@@ -471,7 +533,22 @@ async function main() {
     writeFileSync(join(output, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(
       join(output, 'BENCHMARKS.md'),
-      report(postgres, peer, embeddedResults, grown, guarded, unguarded, logins, propagation, fan, ratios, signatures, rotations, versions),
+      report(
+        postgres,
+        peer,
+        embeddedResults,
+        grown,
+        activityGrown,
+        guarded,
+        unguarded,
+        logins,
+        propagation,
+        fan,
+        ratios,
+        signatures,
+        rotations,
+        versions,
+      ),
     );
     log(
       `Wrote ${join(output, 'BENCHMARKS.md')} and ${join(output, 'bench', 'results.json')} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -527,6 +604,7 @@ function report(
   peer: Record<string, Throughput>,
   embedded: Record<string, Throughput>,
   grown: Awaited<ReturnType<typeof growth>>,
+  activityGrown: Awaited<ReturnType<typeof activityGrowth>>,
   guarded: Throughput,
   unguarded: Throughput,
   logins: Throughput,
@@ -602,6 +680,22 @@ ${Object.values(grown)
   )
   .join('\n')}
 
+## Growth: the activity log
+
+The activity log gets a row per refresh. Entries of ${fmt(10_000)} other users seeded by SQL into a
+month of day partitions (as the service creates them), plus ${fmt(CHAIN_HISTORY)} entries of each
+chain's own user; REST refresh with 16 chains, and a page of the log (\`sessionActivity(first: 20)\`)
+with 16 connections.
+
+| activity entries | seeded in | refresh requests/s | refresh p50 ms | page requests/s | page p50 ms | errors |
+|---|---|---|---|---|---|---|
+${Object.values(activityGrown)
+  .map(
+    (g) =>
+      `| ${fmt(g.entries)} | ${fmt(g.seedSeconds, 1)} s | ${spread(g.refresh.requestsPerSecond)} | ${spread(g.refresh.p50Ms, 2)} | ${spread(g.page.requestsPerSecond)} | ${spread(g.page.p50Ms, 2)} | ${g.refresh.errors + g.page.errors} |`,
+  )
+  .join('\n')}
+
 ## Guarded query
 
 \`me { id }\` passes the guard (bearer token, signature, or the verified-token cache for a token
@@ -653,11 +747,17 @@ Heap per idle subscription (the service's used heap before and after opening the
 | guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded * 100, 1)} % | ${met(ratios.guardedVsUnguarded >= 0.85)} |
 | revocation visible on the other instance, p99 < 100 ms | event ${fmt(propagation.event.p99, 1)} ms, refusal ${fmt(propagation.refusal.p99, 1)} ms | ${met(propagation.event.p99 < 100 && propagation.refusal.p99 < 100)} |
 | fan-out to ${fan.subscribers} subscribers, p99 < 250 ms; idle subscription < 50 KB of heap | ${fmt(fan.toLastSubscriber.p99, 1)} ms; ${fmt(fan.heapPerSubscriptionBytes / 1024, 1)} KiB | ${met(fan.toLastSubscriber.p99 < 250 && fan.heapPerSubscriptionBytes < 50 * 1024)}${fan.subscribers < 1000 ? ' (quick run: fewer subscribers)' : ''} |
+| ${fmt(ACTIVITY_GROWTH[1])} activity entries: refresh and page p50 ≤ 1.2× the ${fmt(ACTIVITY_GROWTH[0])}-entry figures | refresh ${fmt(ratios.activityGrowthRefreshP50, 2)}×, page ${fmt(ratios.activityGrowthPageP50, 2)}× | ${met(ratios.activityGrowthRefreshP50 <= 1.2 && ratios.activityGrowthPageP50 <= 1.2)}${quick ? ' (quick run: fewer entries)' : ''} |
 | ${fmt(GROWTH[1])} sessions: refresh p50 ≤ 1.2× the ${fmt(GROWTH[0])}-session figure | ${fmt(ratios.growthP50, 2)}× | ${met(ratios.growthP50 <= 1.2)}${quick ? ' (quick run: fewer sessions)' : ''} |
 | embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres * 100)} % | (reported) |
 | GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest * 100)} % | (reported) |
+${history()}`;
+}
 
-`;
+/** Before-and-after records of changes that moved these figures, kept by hand in bench/HISTORY.md. */
+function history(): string {
+  const path = join(root, 'bench', 'HISTORY.md');
+  return existsSync(path) ? `\n${readFileSync(path, 'utf8')}` : '';
 }
 
 main().catch((error: unknown) => {
