@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
 /** Whatever sends SQL: the DataSource, or a transaction's EntityManager. */
@@ -20,6 +21,14 @@ export interface PreparedStatement {
  */
 export function preparedOn(database: 'postgres' | 'embedded', name: string, text: string): PreparedStatement | string {
   return database === 'postgres' ? { name, text } : text;
+}
+
+/**
+ * preparedOn for a statement assembled from a few variants (optional filters): each variant gets
+ * its own name, derived from its text.
+ */
+export function preparedVariantOn(database: 'postgres' | 'embedded', prefix: string, text: string): PreparedStatement | string {
+  return preparedOn(database, `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`, text);
 }
 
 /** An UPDATE's or a DELETE's answer: its RETURNING rows (none without RETURNING) and how many rows it changed. */

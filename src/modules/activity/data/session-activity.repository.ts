@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryRows, queryUpdateOrDelete, type Queryable } from '../../../database/typed-query.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { preparedOn, preparedVariantOn, queryRows, queryUpdateOrDelete, type Queryable } from '../../../database/typed-query.js';
 import { REPLAYED_DETAILS, type AddressHistory, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
@@ -41,16 +42,29 @@ export interface AddressHistoryRow {
  * that a statement that also writes (the refresh's rotation) can ask them in the same round trip.
  * A replay's entry does not make its address known (REPLAYED_DETAILS).
  */
-export const addressHistoryColumns = (p: { userId: string; ipAddress: string; from: string; until: string; types: string }): string =>
-  `EXISTS (SELECT 1 FROM session_activity a
-            WHERE a.user_id = ${p.userId} AND a.occurred_at <= ${p.until} AND a.type = ANY (${p.types})) AS "hasEarlierActivity",
-   EXISTS (SELECT 1 FROM session_activity a
-            WHERE a.user_id = ${p.userId} AND a.ip_address = ${p.ipAddress} AND a.occurred_at >= ${p.from} AND a.occurred_at <= ${p.until}
-              AND a.type = ANY (${p.types}) AND NOT COALESCE(a.details @> '${JSON.stringify(REPLAYED_DETAILS)}', false)) AS "ipSeenRecently"`;
+export const addressHistoryColumns = (p: { userId: string; ipAddress: string; from: string; until: string; types: string }): string => {
+  const earlier = (since: string) =>
+    `EXISTS (SELECT 1 FROM session_activity a
+              WHERE a.user_id = ${p.userId} AND a.occurred_at >= ${since} AND a.occurred_at <= ${p.until} AND a.type = ANY (${p.types}))`;
+  const fromAddress = (since: string) =>
+    `EXISTS (SELECT 1 FROM session_activity a
+              WHERE a.user_id = ${p.userId} AND a.ip_address = ${p.ipAddress} AND a.occurred_at >= ${since} AND a.occurred_at <= ${p.until}
+                AND a.type = ANY (${p.types}) AND NOT COALESCE(a.details @> '${JSON.stringify(REPLAYED_DETAILS)}', false))`;
+  // The last day first: it answers for nearly every refresh and touches one or two day partitions;
+  // only a miss there asks the whole range (OR stops at the first true).
+  const lastDay = `(${p.until}::timestamptz - interval '1 day')`;
+  return `(${earlier(lastDay)} OR ${earlier("'-infinity'::timestamptz")}) AS "hasEarlierActivity",
+   (${fromAddress(lastDay)} OR ${fromAddress(p.from)}) AS "ipSeenRecently"`;
+};
+
+const ADDRESS_HISTORY_SQL = `SELECT ${addressHistoryColumns({ userId: '$1', ipAddress: '$2', from: '$3', until: '$4', types: '$5' })}`;
 
 @Injectable()
 export class SessionActivityRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** Newest first, ties broken by insertion order, so that paging sees every entry exactly once. */
   async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivityRow[]> {
@@ -70,9 +84,14 @@ export class SessionActivityRepository {
     parameters.push(limit);
     return queryRows<SessionActivityRow>(
       this.db,
-      // session_activity.seq, the bigint: a bare `seq` would name COLUMNS' text copy, and "9" sorts after "10".
+      // Named on PostgreSQL, so that each variant is planned once over the day partitions, not per page.
+      preparedVariantOn(
+        this.config.database.kind,
+        'tessera_activity_page',
+        // session_activity.seq, the bigint: a bare `seq` would name COLUMNS' text copy, and "9" sorts after "10".
       `SELECT ${COLUMNS} FROM session_activity WHERE ${conditions.join(' AND ')}
         ORDER BY occurred_at DESC, session_activity.seq DESC LIMIT $${parameters.length}`,
+      ),
       parameters,
     );
   }
@@ -88,7 +107,7 @@ export class SessionActivityRepository {
   ): Promise<AddressHistory> {
     const rows = await queryRows<AddressHistoryRow>(
       db,
-      `SELECT ${addressHistoryColumns({ userId: '$1', ipAddress: '$2', from: '$3', until: '$4', types: '$5' })}`,
+      preparedOn(this.config.database.kind, 'tessera_address_history', ADDRESS_HISTORY_SQL),
       [userId, ipAddress, from, until, [...types]],
     );
     return rows[0];
