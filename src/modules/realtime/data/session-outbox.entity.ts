@@ -19,7 +19,7 @@ export class SessionOutboxEntity {
   @Column({ type: 'varchar', length: 32 })
   type: string;
 
-  @Column({ type: 'jsonb' })
+  @Column({ type: 'json' })
   payload: unknown;
 
   @Column({ name: 'created_at', type: 'timestamptz' })

@@ -14,12 +14,18 @@ interface ClaimedRow {
 }
 
 interface OutboxRow {
+  readonly version: number;
   readonly payload: SessionEventMessage;
 }
 
-/** jsonb comes back parsed, with dates as strings: the bus's reviver turns them back into Dates. */
-const revived = (payload: SessionEventMessage): SessionEventMessage =>
-  JSON.parse(JSON.stringify(payload), reviveDates) as SessionEventMessage;
+/**
+ * json comes back parsed, with dates as strings: the bus's reviver turns them back into Dates. The
+ * row's version is the message's (a refresh's message is written before its version is known).
+ */
+const revived = (row: { payload: SessionEventMessage; version: number }): SessionEventMessage => ({
+  ...(JSON.parse(JSON.stringify(row.payload), reviveDates) as SessionEventMessage),
+  version: row.version,
+});
 
 @Injectable()
 export class SessionOutboxRepository {
@@ -52,7 +58,7 @@ export class SessionOutboxRepository {
           FOR UPDATE SKIP LOCKED`,
       [limit],
     );
-    return rows.map((row) => ({ ...row, payload: revived(row.payload) }));
+    return rows.map((row) => ({ ...row, payload: revived(row) }));
   }
 
   async markSent(tx: EntityManager, rows: readonly { userId: string; version: number }[], now: Date): Promise<void> {
@@ -70,10 +76,10 @@ export class SessionOutboxRepository {
   async listAfter(userId: string, after: number, until: number, limit: number): Promise<SessionEventMessage[]> {
     const rows = await queryRows<OutboxRow>(
       this.db,
-      `SELECT payload FROM session_outbox WHERE user_id = $1 AND version > $2 AND version <= $3 ORDER BY version LIMIT $4`,
+      `SELECT version, payload FROM session_outbox WHERE user_id = $1 AND version > $2 AND version <= $3 ORDER BY version LIMIT $4`,
       [userId, after, until, limit],
     );
-    return rows.map((row) => revived(row.payload));
+    return rows.map((row) => revived(row));
   }
 
   async deleteSentBefore(cutoff: Date): Promise<number> {

@@ -8,6 +8,8 @@ import { SessionOutboxRepository } from '../data/session-outbox.repository.js';
 
 /** Rows claimed per transaction. */
 const BATCH_SIZE = 200;
+/** Between passes while commits keep coming. */
+const BUSY_PAUSE_MS = 5;
 
 /**
  * Sends committed outbox rows to the bus, each user's in version order, and marks them sent once
@@ -88,10 +90,14 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
 
   private async drain(): Promise<void> {
     try {
-      do {
+      for (;;) {
         this.wokenWhileDraining = false;
         while (!this.stopped && !this.held && (await this.relayBatch()) === BATCH_SIZE);
-      } while (this.wokenWhileDraining && !this.stopped && !this.held);
+        if (!this.wokenWhileDraining || this.stopped || this.held) break;
+        // Busy: commits arrived during the pass. Let a few more gather, so that one pass carries
+        // several events instead of a transaction per event; an idle relay still goes at once.
+        await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
+      }
       await this.pruneNowAndThen();
     } catch (error) {
       this.reportFailure(error);

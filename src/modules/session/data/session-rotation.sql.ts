@@ -51,7 +51,7 @@ export const ROTATE_SQL = `WITH new_token AS (
      VALUES ($10, $2, $1, $11, $6, $7, $8, NULL)),
    outbox AS (
      INSERT INTO session_outbox (user_id, version, type, payload, created_at)
-     SELECT $2, event_version, 'SESSION_REFRESHED', jsonb_set($14::jsonb, '{version}', to_jsonb(event_version)), $6 FROM version)
+     SELECT $2, event_version, 'SESSION_REFRESHED', $14::json, $6 FROM version)
    UPDATE sessions SET
      refresh_generation = $5,
      refresh_committed_generation = $5 - 1,
@@ -78,7 +78,7 @@ export interface RotationWrite {
   readonly activityId: string;
   /** How far back an address counts as known (addressKnownSince(now)). */
   readonly addressKnownSince: Date;
-  /** The SessionEventMessage devices receive; its version is filled in by the statement. */
+  /** The SessionEventMessage devices receive; its version is the row's, which the statement reserves. */
   readonly event: object;
 }
 

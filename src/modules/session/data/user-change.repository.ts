@@ -41,7 +41,7 @@ const RECORD_SQL = `WITH version AS (
       ORDER BY e.position),
    outbox AS (
      INSERT INTO session_outbox (user_id, version, type, payload, created_at)
-     SELECT $1, o.version, o.type, o.payload, $4 FROM jsonb_to_recordset($5::jsonb) AS o(version integer, type varchar, payload jsonb))
+     SELECT $1, o.version, o.type, o.payload, $4 FROM json_to_recordset($5::json) AS o(version integer, type varchar, payload json))
    SELECT 1 AS recorded`;
 
 /**
