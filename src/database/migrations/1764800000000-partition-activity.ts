@@ -13,30 +13,9 @@ export class PartitionActivity1764800000000 implements MigrationInterface {
   name = 'PartitionActivity1764800000000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE session_activity RENAME TO session_activity_unpartitioned`);
-    for (const index of ['session_activity_user_idx', 'session_activity_occurred_idx', 'session_activity_user_ip_idx']) {
-      await db.query(`ALTER INDEX ${index} RENAME TO ${index}_unpartitioned`);
-    }
-    await freeConstraintNames(db, 'session_activity_unpartitioned');
-    await db.query(`
-      CREATE TABLE session_activity (
-        id uuid NOT NULL,
-        seq bigint GENERATED ALWAYS AS IDENTITY,
-        user_id uuid NOT NULL,
-        session_id uuid,
-        type varchar(32) NOT NULL,
-        occurred_at timestamptz NOT NULL,
-        ip_address text,
-        user_agent text,
-        details jsonb,
-        CONSTRAINT session_activity_pkey PRIMARY KEY (id, occurred_at),
-        CONSTRAINT session_activity_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-      ) PARTITION BY RANGE (occurred_at)`);
-    await db.query(`CREATE INDEX session_activity_user_idx ON session_activity (user_id, occurred_at DESC, seq DESC)`);
-    await db.query(`CREATE INDEX session_activity_occurred_idx ON session_activity (occurred_at)`);
-    await db.query(`CREATE INDEX session_activity_user_ip_idx ON session_activity (user_id, ip_address, occurred_at)`);
+    await setAside(db, 'session_activity_unpartitioned');
+    await createActivityTable(db, { primaryKey: '(id, occurred_at)', partitioned: true });
     await db.query(`CREATE TABLE session_activity_default PARTITION OF session_activity DEFAULT`);
-
     // The rows so far keep their order (seq), in one partition that ends where today's begins.
     const [{ first }] = (await db.query(`SELECT min(occurred_at) AS first FROM session_activity_unpartitioned`)) as {
       first: Date | null;
@@ -47,44 +26,52 @@ export class PartitionActivity1764800000000 implements MigrationInterface {
         `CREATE TABLE session_activity_before_partitioning PARTITION OF session_activity FOR VALUES FROM ('-infinity') TO ('${today.toISOString()}')`,
       );
     }
-    await db.query(
-      `INSERT INTO session_activity (${COLUMNS}) OVERRIDING SYSTEM VALUE SELECT ${COLUMNS} FROM session_activity_unpartitioned`,
-    );
-    await db.query(
-      `SELECT setval(pg_get_serial_sequence('session_activity', 'seq'), GREATEST((SELECT max(seq) FROM session_activity_unpartitioned), 1))`,
-    );
-    await db.query(`DROP TABLE session_activity_unpartitioned`);
+    await moveRowsFrom(db, 'session_activity_unpartitioned');
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE session_activity RENAME TO session_activity_partitioned`);
-    for (const index of ['session_activity_user_idx', 'session_activity_occurred_idx', 'session_activity_user_ip_idx']) {
-      await db.query(`ALTER INDEX ${index} RENAME TO ${index}_partitioned`);
-    }
-    await freeConstraintNames(db, 'session_activity_partitioned');
-    await db.query(`
-      CREATE TABLE session_activity (
-        id uuid NOT NULL,
-        seq bigint GENERATED ALWAYS AS IDENTITY,
-        user_id uuid NOT NULL,
-        session_id uuid,
-        type varchar(32) NOT NULL,
-        occurred_at timestamptz NOT NULL,
-        ip_address text,
-        user_agent text,
-        details jsonb,
-        CONSTRAINT session_activity_pkey PRIMARY KEY (id),
-        CONSTRAINT session_activity_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-      )`);
-    await db.query(`CREATE INDEX session_activity_user_idx ON session_activity (user_id, occurred_at DESC, seq DESC)`);
-    await db.query(`CREATE INDEX session_activity_occurred_idx ON session_activity (occurred_at)`);
-    await db.query(`CREATE INDEX session_activity_user_ip_idx ON session_activity (user_id, ip_address, occurred_at)`);
-    await db.query(`INSERT INTO session_activity (${COLUMNS}) OVERRIDING SYSTEM VALUE SELECT ${COLUMNS} FROM session_activity_partitioned`);
-    await db.query(
-      `SELECT setval(pg_get_serial_sequence('session_activity', 'seq'), GREATEST((SELECT max(seq) FROM session_activity_partitioned), 1))`,
-    );
-    await db.query(`DROP TABLE session_activity_partitioned`);
+    await setAside(db, 'session_activity_partitioned');
+    await createActivityTable(db, { primaryKey: '(id)', partitioned: false });
+    await moveRowsFrom(db, 'session_activity_partitioned');
   }
+}
+
+const INDEXES = {
+  session_activity_user_idx: '(user_id, occurred_at DESC, seq DESC)',
+  session_activity_occurred_idx: '(occurred_at)',
+  session_activity_user_ip_idx: '(user_id, ip_address, occurred_at)',
+};
+
+/** Renames the table and its indexes out of the way, and frees the constraint names for the new one. */
+async function setAside(db: QueryRunner, aside: string): Promise<void> {
+  await db.query(`ALTER TABLE session_activity RENAME TO ${aside}`);
+  for (const index of Object.keys(INDEXES)) await db.query(`ALTER INDEX ${index} RENAME TO ${index}_${aside.split('_').at(-1)}`);
+  await freeConstraintNames(db, aside);
+}
+
+async function createActivityTable(db: QueryRunner, shape: { primaryKey: string; partitioned: boolean }): Promise<void> {
+  await db.query(`
+    CREATE TABLE session_activity (
+      id uuid NOT NULL,
+      seq bigint GENERATED ALWAYS AS IDENTITY,
+      user_id uuid NOT NULL,
+      session_id uuid,
+      type varchar(32) NOT NULL,
+      occurred_at timestamptz NOT NULL,
+      ip_address text,
+      user_agent text,
+      details jsonb,
+      CONSTRAINT session_activity_pkey PRIMARY KEY ${shape.primaryKey},
+      CONSTRAINT session_activity_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    )${shape.partitioned ? ' PARTITION BY RANGE (occurred_at)' : ''}`);
+  for (const [index, columns] of Object.entries(INDEXES)) await db.query(`CREATE INDEX ${index} ON session_activity ${columns}`);
+}
+
+/** Copies every row with its seq, moves the sequence past them, and drops the table set aside. */
+async function moveRowsFrom(db: QueryRunner, aside: string): Promise<void> {
+  await db.query(`INSERT INTO session_activity (${COLUMNS}) OVERRIDING SYSTEM VALUE SELECT ${COLUMNS} FROM ${aside}`);
+  await db.query(`SELECT setval(pg_get_serial_sequence('session_activity', 'seq'), GREATEST((SELECT max(seq) FROM ${aside}), 1))`);
+  await db.query(`DROP TABLE ${aside}`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
-import { DomainEvents, type DomainEvent } from '../../../events/domain-events.js';
+import type { DomainEvent } from '../../../events/domain-events.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRotationRepository, type LockedRotation } from '../data/session-rotation.repository.js';
 import { SessionRepository } from '../data/session.repository.js';
@@ -52,7 +52,6 @@ export class SessionRefreshService {
     private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
     private readonly cipher: DataCipher,
-    private readonly events: DomainEvents,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -134,7 +133,7 @@ export class SessionRefreshService {
       }
     });
 
-    this.events.publishAll(outcome.events);
+    this.userChange.published(outcome.events);
     if (!outcome.ok) throw outcome.error;
 
     const { user, device } = outcome;
@@ -184,7 +183,7 @@ export class SessionRefreshService {
       }
     });
     if (!events) return false;
-    this.events.publishAll(events);
+    this.userChange.published(events);
     return true;
   }
 

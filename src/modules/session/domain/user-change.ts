@@ -109,7 +109,7 @@ export class UserChange {
   /**
    * For a transaction that already holds the user's lock and knows the user's last version (the
    * refresh, whose statements take both): the same rules and records, in that transaction. The
-   * caller publishes the returned events after its commit.
+   * caller hands the returned events to `published` after its commit.
    */
   async within(
     tx: EntityManager,
@@ -120,6 +120,11 @@ export class UserChange {
     await work(change);
     await this.finish(change);
     return change.events;
+  }
+
+  /** For `within`'s caller, once its transaction has committed: tells this process's subscribers. */
+  published(events: readonly DomainEvent[]): void {
+    this.events.publishAll(events);
   }
 
   private async finish(change: ChangeScope): Promise<void> {
