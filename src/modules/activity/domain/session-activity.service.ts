@@ -29,6 +29,7 @@ export interface ActivityPage {
 export class SessionActivityService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SessionActivityService.name);
   private pruneTimer: NodeJS.Timeout | undefined;
+  private upkeep: Promise<void> | undefined;
 
   constructor(
     private readonly activity: SessionActivityRepository,
@@ -38,15 +39,22 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
 
   async onApplicationBootstrap(): Promise<void> {
     await this.maintain();
-    this.pruneTimer = setInterval(
-      () => void this.maintain().catch((error: Error) => this.logger.warn(`Activity log upkeep failed: ${error.message}`)),
-      this.config.sessionSweepIntervalMs,
-    );
+    this.pruneTimer = setInterval(() => {
+      if (this.upkeep) return;
+      this.upkeep = this.maintain()
+        .then(() => undefined)
+        .catch((error: Error) => this.logger.warn(`Activity log upkeep failed: ${error.message}`))
+        .finally(() => {
+          this.upkeep = undefined;
+        });
+    }, this.config.sessionSweepIntervalMs);
     this.pruneTimer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Waits for an upkeep pass under way, so that none outlives the connection pool. */
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.pruneTimer);
+    await this.upkeep;
   }
 
   async page(

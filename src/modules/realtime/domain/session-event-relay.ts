@@ -23,6 +23,8 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(SessionEventRelay.name);
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  /** The poll's read in flight: shutdown waits for it, so no query outlives the pool. */
+  private polling: Promise<void> | undefined;
   private wokenWhileDraining = false;
   private stopped = false;
   /** Test hook: a relay held still leaves rows to another instance's relay, as a crashed one would. */
@@ -51,7 +53,7 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.draining;
+    await Promise.all([this.draining, this.polling]);
   }
 
   hold(held: boolean): void {
@@ -67,14 +69,17 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
 
   /** The fallback: one light read while nothing waits, a relay pass when something does. */
   private poll(): void {
-    if (this.stopped || this.held || this.draining) return;
-    this.outbox.hasUnsent().then(
-      (waiting) => {
+    if (this.stopped || this.held || this.draining || this.polling) return;
+    this.polling = this.outbox
+      .hasUnsent()
+      .then(async (waiting) => {
         if (waiting) this.wake();
-        else void this.pruneNowAndThen().catch((error: unknown) => this.reportFailure(error));
-      },
-      (error: unknown) => this.reportFailure(error),
-    );
+        else await this.pruneNowAndThen();
+      })
+      .catch((error: unknown) => this.reportFailure(error))
+      .finally(() => {
+        this.polling = undefined;
+      });
   }
 
   wake(): void {
