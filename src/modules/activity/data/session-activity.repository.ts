@@ -118,13 +118,13 @@ export class SessionActivityRepository {
    * same moment, or one an older partition already covers, is left as it is.
    */
   async createDayPartitions(days: readonly Date[]): Promise<number> {
+    const existing = await this.partitionNames();
     let created = 0;
     for (const day of days) {
       const name = dayPartitionName(day);
+      if (existing.has(name)) continue;
       const next = new Date(day.getTime() + DAY_MS);
       try {
-        const [{ exists }] = await queryRows<{ exists: boolean }>(this.db, `SELECT to_regclass($1) IS NOT NULL AS exists`, [name]);
-        if (exists) continue;
         await this.db.query(
           `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF session_activity FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
         );
@@ -142,13 +142,9 @@ export class SessionActivityRepository {
    * waited for.
    */
   async dropDayPartitionsBefore(cutoff: Date): Promise<string[]> {
-    const partitions = await queryRows<{ name: string }>(
-      this.db,
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'session_activity'::regclass AND c.relname ~ '^session_activity_p[0-9]{8}$'`,
-    );
     const dropped: string[] = [];
-    for (const { name } of partitions) {
+    for (const name of await this.partitionNames()) {
+      if (!/^session_activity_p[0-9]{8}$/.test(name)) continue;
       const day = dayOfPartition(name);
       if (day.getTime() + DAY_MS > cutoff.getTime()) continue;
       await this.db.transaction(async (tx) => {
@@ -162,14 +158,23 @@ export class SessionActivityRepository {
 
   /** Row by row, only where whole days cannot be dropped: the default partition and the rows from before partitioning. */
   async deleteUnpartitionedOlderThan(cutoff: Date): Promise<number> {
+    const existing = await this.partitionNames();
     let deleted = 0;
     for (const table of ['session_activity_default', 'session_activity_before_partitioning']) {
-      const [{ exists }] = await queryRows<{ exists: boolean }>(this.db, `SELECT to_regclass($1) IS NOT NULL AS exists`, [table]);
-      if (!exists) continue;
+      if (!existing.has(table)) continue;
       const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM ${table} WHERE occurred_at < $1`, [cutoff]);
       deleted += affected;
     }
     return deleted;
+  }
+
+  /** The partitions session_activity has now, in one read. */
+  private async partitionNames(): Promise<Set<string>> {
+    const rows = await queryRows<{ name: string }>(
+      this.db,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'session_activity'::regclass`,
+    );
+    return new Set(rows.map((row) => row.name));
   }
 }
 

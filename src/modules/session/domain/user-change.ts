@@ -21,15 +21,17 @@ export class ChangeScope {
   readonly events: DomainEvent[] = [];
   readonly outbox: OutboxEntry[] = [];
   private readonly written = new Set<DomainEvent>();
+  private lastVersion: number;
 
   constructor(
     readonly tx: EntityManager,
     readonly userId: string,
     readonly now: Date,
     readonly client: ClientInfo | undefined,
-    private lastVersion: number,
     private readonly versionAtStart: number,
-  ) {}
+  ) {
+    this.lastVersion = versionAtStart;
+  }
 
   /** The user's next event version: one per change a device sees, in commit order. */
   nextVersion(): number {
@@ -86,7 +88,7 @@ export class UserChange {
     const { result, events } = await this.repository.transaction(async (tx) => {
       const version = await this.repository.lock(tx, userId);
       if (version === undefined) throw new Error(`No user ${userId} to change`);
-      const change = new ChangeScope(tx, userId, this.clock.now(), client, version, version);
+      const change = new ChangeScope(tx, userId, this.clock.now(), client, version);
       const result = await work(change);
       await this.finish(change);
       return { result, events: change.events };
@@ -116,7 +118,7 @@ export class UserChange {
     at: { userId: string; version: number; now: Date; client?: ClientInfo },
     work: (change: ChangeScope) => void | Promise<void>,
   ): Promise<DomainEvent[]> {
-    const change = new ChangeScope(tx, at.userId, at.now, at.client, at.version, at.version);
+    const change = new ChangeScope(tx, at.userId, at.now, at.client, at.version);
     await work(change);
     await this.finish(change);
     return change.events;
