@@ -19,6 +19,7 @@ import type { GraphQLRequestContext } from './graphql/request-context.js';
 import { HealthModule } from './health/health.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { AccountModule } from './modules/account/account.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AlertModule } from './modules/alert/alert.module.js';
 import { DeviceModule } from './modules/device/device.module.js';
@@ -90,6 +91,7 @@ export class AppModule {
         RealtimeModule,
         DeviceTrustModule,
         TokenOAuthModule,
+        AccountModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createInputValidationPipe },

@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
   | 'CSRF_BLOCKED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'ACCOUNT_DISABLED'
+  | 'REAUTHENTICATION_REQUIRED';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -28,6 +30,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   CSRF_BLOCKED: 400,
   SERVICE_UNAVAILABLE: 503,
+  ACCOUNT_DISABLED: 403,
+  // RFC 9470's step-up: authenticated, but not recently enough for this operation.
+  REAUTHENTICATION_REQUIRED: 401,
 };
 
 /**
@@ -53,6 +58,8 @@ export class DomainError extends Error {
 export const unauthenticated = (message = 'A valid access token is required.') => new DomainError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You are not allowed to do this.') => new DomainError('FORBIDDEN', message);
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `No such ${what}.`);
+export const accountDisabled = () =>
+  new DomainError('ACCOUNT_DISABLED', 'An administrator has disabled this account; it cannot be used until it is enabled again.');
 export const serviceUnavailable = () =>
   new DomainError('SERVICE_UNAVAILABLE', 'The service cannot reach its database right now; try again shortly.', {
     retryAfterSeconds: 5,

@@ -38,6 +38,8 @@ export interface AppConfig {
   readonly registrationRateLimitPerHour: number;
   /** How long an instance trusts a session's cached state, and how often open sockets' sessions are re-checked. */
   readonly sessionStateTtlMs: number;
+  /** How recent a session's last proof of identity must be for a sensitive operation (step-up). */
+  readonly reauthenticationMaxAgeMs: number;
   readonly socketLimits: {
     readonly connectionsPerSession: number;
     readonly connectionsPerUser: number;
@@ -143,6 +145,7 @@ export function loadConfig(env: Env): AppConfig {
   const refreshRateLimitPerMinute = integer('REFRESH_RATE_LIMIT', 600, 1, 10_000_000);
   const registrationRateLimitPerHour = integer('REGISTRATION_RATE_LIMIT', 10, 1, 100_000);
   const sessionStateTtlMs = duration('SESSION_STATE_TTL', '5s', '1s', '60s');
+  const reauthenticationMaxAgeMs = duration('REAUTHENTICATION_MAX_AGE', '10m', '1m', '24h');
   const socketLimits = {
     connectionsPerSession: integer('WS_MAX_CONNECTIONS_PER_SESSION', 10, 1, 10_000),
     connectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 30, 1, 10_000),
@@ -218,6 +221,7 @@ export function loadConfig(env: Env): AppConfig {
     refreshRateLimitPerMinute,
     registrationRateLimitPerHour,
     sessionStateTtlMs,
+    reauthenticationMaxAgeMs,
     socketLimits,
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     introspection: introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,

@@ -12,6 +12,7 @@ import { SessionSweepIndexes1764600000000 } from './migrations/1764600000000-ses
 import { ReplaySuccessorIndex1764650000000 } from './migrations/1764650000000-replay-successor-index.js';
 import { SessionOutbox1764700000000 } from './migrations/1764700000000-session-outbox.js';
 import { PartitionActivity1764800000000 } from './migrations/1764800000000-partition-activity.js';
+import { AccountLifecycle1764900000000 } from './migrations/1764900000000-account-lifecycle.js';
 import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   ReplaySuccessorIndex1764650000000,
   SessionOutbox1764700000000,
   PartitionActivity1764800000000,
+  AccountLifecycle1764900000000,
 ];
 
 export interface ConnectionTarget {

@@ -9,6 +9,14 @@ export interface SessionEndedMessage {
   readonly status: 'REVOKED' | 'EXPIRED';
 }
 
+export const USER_ROLES_CHANGED_CHANNEL = 'user-roles-changed';
+
+/** Carried on USER_ROLES_CHANGED_CHANNEL: the user's sessions act with these roles from now on. */
+export interface UserRolesChangedMessage {
+  readonly userId: string;
+  readonly roles: readonly string[];
+}
+
 export type BusHealth = 'in-process' | 'up' | 'down';
 
 /**

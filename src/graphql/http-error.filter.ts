@@ -18,7 +18,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     if (error.status === 401) {
       const presented = host.switchToHttp().getRequest<Request>().headers.authorization !== undefined;
-      response.setHeader('WWW-Authenticate', bearerChallenge(error.code, presented));
+      response.setHeader('WWW-Authenticate', bearerChallenge(error.code, presented, error.extensions));
     }
     response.status(error.status).json({ error: { ...error.extensions, code: error.code, message: error.message } });
   }
@@ -31,8 +31,12 @@ const INVALID_TOKEN_CODES = new Set<string>(['UNAUTHENTICATED', 'TOKEN_EXPIRED',
  * RFC 6750 §3: a 401 names the scheme it wants, with `invalid_token` only when a token was sent
  * and refused (§3.1: no error code for a request that carried none). Refused credentials of
  * another kind (a password, a refresh token) get the bare challenge: the answer's code says what
- * went wrong.
+ * went wrong. A valid token whose session last proved its user too long ago for the operation
+ * gets RFC 9470's step-up challenge, with the age it needs.
  */
-function bearerChallenge(code: string, tokenPresented: boolean): string {
+function bearerChallenge(code: string, tokenPresented: boolean, extensions: Readonly<Record<string, unknown>>): string {
+  if (code === 'REAUTHENTICATION_REQUIRED') {
+    return `Bearer realm="tessera", error="insufficient_user_authentication", max_age=${Number(extensions.maxAgeSeconds)}`;
+  }
   return tokenPresented && INVALID_TOKEN_CODES.has(code) ? 'Bearer realm="tessera", error="invalid_token"' : 'Bearer realm="tessera"';
 }

@@ -1,10 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 
 /**
- * Where answers carry tokens or session state: REST sessions, OAuth, and GraphQL, whose one
- * URL serves createSession and refreshSession alongside everything else.
+ * Where answers carry tokens or session state: REST sessions and reauthentication, OAuth, and
+ * GraphQL, whose one URL serves createSession and refreshSession alongside everything else.
  */
-const TOKEN_PATHS = ['/graphql', '/api/auth/session', '/oauth'];
+const TOKEN_PATHS = ['/graphql', '/api/auth/session', '/api/auth/reauthenticate', '/api/auth/password', '/oauth'];
 
 /** Express matches routes case-insensitively and ignores a trailing slash, so this must too. */
 function carriesTokens(path: string): boolean {

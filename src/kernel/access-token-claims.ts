@@ -7,6 +7,8 @@ export interface AccessTokenClaims {
   readonly roles: readonly Role[];
   /** The refresh generation the token was minted with; its first use commits that generation. */
   readonly generation: number;
+  /** `auth_time`: when the user last proved who they are on the session; absent from tokens minted before it existed. */
+  readonly authenticatedAt?: Date;
   readonly tokenId: string;
   readonly issuedAt: Date;
   readonly expiresAt: Date;

@@ -37,7 +37,28 @@ export class SecurityEventLog implements OnModuleInit {
       case 'DEVICE_REGISTERED':
       case 'DEVICE_TRUSTED':
       case 'DEVICE_UNTRUSTED':
+      case 'DEVICE_RENAMED':
+      case 'DEVICE_REMOVED':
         return line('info', { userId: event.device.userId, deviceId: event.device.id });
+      case 'PASSWORD_CHANGED':
+        return line('info', { userId: event.userId, sessionId: event.sessionId });
+      case 'REAUTHENTICATED':
+        return line('info', { userId: event.session.userId, sessionId: event.session.id, method: event.method });
+      // An administrator's decisions about an account: who, about whom.
+      case 'ACCOUNT_DISABLED':
+      case 'ACCOUNT_ENABLED':
+        return line('warn', { userId: event.userId, actorUserId: event.actorUserId });
+      case 'ROLES_CHANGED':
+        return line('warn', {
+          userId: event.userId,
+          actorUserId: event.actorUserId,
+          roles: event.roles,
+          previousRoles: event.previousRoles,
+        });
+      case 'ALERT_ACKNOWLEDGED':
+        return line('info', { userId: event.alert.userId, alertId: event.alert.id });
+      case 'ALERT_REPORTED':
+        return line('warn', { userId: event.alert.userId, alertId: event.alert.id, sessionId: event.alert.sessionId ?? undefined });
       case 'ALERT_RAISED':
         return line('warn', {
           userId: event.alert.userId,

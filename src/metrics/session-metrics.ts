@@ -98,6 +98,15 @@ export class SessionMetrics implements OnModuleInit {
         case 'DEVICE_REGISTERED':
         case 'DEVICE_TRUSTED':
         case 'DEVICE_UNTRUSTED':
+        case 'DEVICE_RENAMED':
+        case 'DEVICE_REMOVED':
+        case 'ALERT_ACKNOWLEDGED':
+        case 'ALERT_REPORTED':
+        case 'PASSWORD_CHANGED':
+        case 'REAUTHENTICATED':
+        case 'ACCOUNT_DISABLED':
+        case 'ACCOUNT_ENABLED':
+        case 'ROLES_CHANGED':
           return;
       }
     });

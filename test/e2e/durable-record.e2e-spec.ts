@@ -67,11 +67,16 @@ describe('the record of a change commits with it', () => {
 
     const tablet = await login(app.graphql, user);
     await app.graphql.data(REVOKE_SESSION, { id: tablet.session.id }, laptop.tokens.accessToken);
-    expect(await activityTypes(laptop.tokens.accessToken, tablet.session.id)).toEqual(['SESSION_REVOKED', 'SESSION_CREATED']);
+    // A login from a new device raises NEW_DEVICE about the session it opened.
+    expect(await activityTypes(laptop.tokens.accessToken, tablet.session.id)).toEqual([
+      'SESSION_REVOKED',
+      'ALERT_RAISED',
+      'SESSION_CREATED',
+    ]);
 
     const watch = await login(app.graphql, user);
     await app.graphql.data(LOGOUT, {}, watch.tokens.accessToken);
-    expect(await activityTypes(laptop.tokens.accessToken, watch.session.id)).toEqual(['LOGOUT', 'SESSION_CREATED']);
+    expect(await activityTypes(laptop.tokens.accessToken, watch.session.id)).toEqual(['LOGOUT', 'ALERT_RAISED', 'SESSION_CREATED']);
 
     await refresh(app.graphql, laptop.tokens.refreshToken);
     expect((await activityTypes(laptop.tokens.accessToken, laptop.session.id))[0]).toBe('TOKEN_REFRESHED');

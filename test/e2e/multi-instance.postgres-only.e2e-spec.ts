@@ -9,7 +9,7 @@ import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
-import { ME, REFRESH_SESSION, REVOKE_SESSION } from '../helpers/operations.js';
+import { ACTIVE_SESSIONS, ME, REFRESH_SESSION, REVOKE_SESSION, SET_USER_ROLES } from '../helpers/operations.js';
 import { rest } from '../helpers/rest-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -101,6 +101,26 @@ describe('several instances on PostgreSQL and Redis', () => {
     }
     expect(code).toBe('SESSION_REVOKED');
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
+  });
+
+  it('takes administrator rights from a session cached on A within a second of a demotion on B', async () => {
+    const [root, deputy] = [await registerUser(a.graphql), await registerUser(a.graphql)];
+    await a.tessera.app.get(DataSource).query(`UPDATE users SET roles = '{USER,ADMIN}' WHERE id = ANY ($1)`, [[root.id, deputy.id]]);
+    const rootSession = await login(b.graphql, root);
+    const deputySession = await login(a.graphql, deputy);
+    const adminOnly = { userId: root.id };
+    // Now in A's session cache, with ADMIN, for SESSION_STATE_TTL (5 s).
+    expect((await a.graphql.request(ACTIVE_SESSIONS, adminOnly, deputySession.tokens.accessToken)).errors).toBeUndefined();
+
+    const demotedAt = Date.now();
+    await b.graphql.data(SET_USER_ROLES, { id: deputy.id, roles: ['USER'] }, rootSession.tokens.accessToken);
+    let code: string | undefined;
+    while (Date.now() - demotedAt < 1_000) {
+      code = (await a.graphql.request(ACTIVE_SESSIONS, adminOnly, deputySession.tokens.accessToken)).errors?.[0]?.extensions.code;
+      if (code) break;
+    }
+    expect(code).toBe('FORBIDDEN');
+    expect(Date.now() - demotedAt).toBeLessThan(1_000);
   });
 
   it('closes a subscriber’s socket on A when its session is revoked on B', async () => {

@@ -38,7 +38,10 @@ describe('refresh-token hardening', () => {
     const { sessionAlerts } = await app.graphql.data(ALERTS, {}, observer.tokens.accessToken);
     return {
       session,
-      alerts: (sessionAlerts as { sessionId: string; type: string; severity: string }[]).filter((alert) => alert.sessionId === sessionId),
+      // Not the login's own NEW_DEVICE alert, which names the session it opened: what happened to the session since.
+      alerts: (sessionAlerts as { sessionId: string; type: string; severity: string }[]).filter(
+        (alert) => alert.sessionId === sessionId && alert.type !== 'NEW_DEVICE',
+      ),
     };
   };
   const refreshEntries = async (accessToken: string, sessionId: string) => {

@@ -35,3 +35,15 @@ export const DEVICE_FIELDS = `id name type model osVersion appVersion trusted tr
 export const DEVICES = `query Devices($userId: ID) { devices(userId: $userId) { ${DEVICE_FIELDS} } }`;
 export const TRUST_DEVICE = `mutation Trust($id: ID!) { trustDevice(deviceId: $id) { ${DEVICE_FIELDS} } }`;
 export const UNTRUST_DEVICE = `mutation Untrust($id: ID!) { untrustDevice(deviceId: $id) { ${DEVICE_FIELDS} } }`;
+
+export const CHANGE_PASSWORD = `mutation ChangePassword($input: ChangePasswordInput!) { changePassword(input: $input) }`;
+export const REAUTHENTICATE = `mutation Reauthenticate($input: ReauthenticateInput!) {
+  reauthenticate(input: $input) { tokens { accessToken refreshToken } session { id authenticatedAt current } }
+}`;
+export const REPORT_ALERT = `mutation Report($id: ID!) { reportAlert(alertId: $id) { id type sessionId acknowledgedAt } }`;
+export const RENAME_DEVICE = `mutation Rename($id: ID!, $name: String!) { renameDevice(deviceId: $id, name: $name) { ${DEVICE_FIELDS} } }`;
+export const REMOVE_DEVICE = `mutation Remove($id: ID!) { removeDevice(deviceId: $id) }`;
+export const USER_FIELDS = `id email roles disabled disabledAt`;
+export const DISABLE_USER = `mutation Disable($id: ID!) { disableUser(userId: $id) { ${USER_FIELDS} } }`;
+export const ENABLE_USER = `mutation Enable($id: ID!) { enableUser(userId: $id) { ${USER_FIELDS} } }`;
+export const SET_USER_ROLES = `mutation SetRoles($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { ${USER_FIELDS} } }`;

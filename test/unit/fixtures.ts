@@ -27,6 +27,7 @@ export function seedUser(db: InMemoryDatabase, overrides: Partial<UserRow> & { p
     createdAt: START,
     passwordHash: FastPasswordHasher.hashOf(password),
     eventVersion: 0,
+    disabledAt: null,
     ...fields,
   };
   db.seed((tables) => tables.users.set(user.id, user));
@@ -73,6 +74,7 @@ export function seedSession(
     status: SessionStatus.ACTIVE,
     endReason: null,
     createdAt,
+    authenticatedAt: createdAt,
     lastActivityAt: createdAt,
     expiresAt: new Date(createdAt.getTime() + 7 * DAY),
     endedAt: null,

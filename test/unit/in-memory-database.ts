@@ -13,6 +13,7 @@ export interface UserRow {
   readonly createdAt: Date;
   readonly passwordHash: string;
   readonly eventVersion: number;
+  readonly disabledAt: Date | null;
 }
 
 /** A session with the refresh columns SessionRotationRepository reads and writes. */
@@ -31,6 +32,8 @@ export interface RefreshTokenRow {
 
 export interface DeviceRow extends Device {
   readonly fingerprint: string;
+  readonly namedByUser?: boolean;
+  readonly removedAt?: Date | null;
 }
 
 export interface AlertRow extends SessionAlert {

@@ -6,11 +6,13 @@ import type { DeviceRow, InMemoryDatabase, Tables } from './in-memory-database.j
 
 const NAME = 'DeviceRepository';
 
-export const toDevice = ({ fingerprint: _fingerprint, ...device }: DeviceRow): Device => device;
+export const toDevice = ({ fingerprint: _fingerprint, namedByUser: _named, removedAt: _removed, ...device }: DeviceRow): Device => device;
+
+const isLive = (row: DeviceRow): boolean => !row.removedAt;
 
 export class InMemoryDeviceRepository implements Pick<
   DeviceRepository,
-  'transaction' | 'upsertSeen' | 'listForUser' | 'getById' | 'getByIds' | 'setTrusted'
+  'transaction' | 'upsertSeen' | 'listForUser' | 'getById' | 'getLiveById' | 'getByIds' | 'setTrusted' | 'rename' | 'remove'
 > {
   constructor(private readonly db: InMemoryDatabase) {}
 
@@ -18,7 +20,7 @@ export class InMemoryDeviceRepository implements Pick<
     return this.db.transaction(work);
   }
 
-  /** INSERT ... ON CONFLICT (user_id, fingerprint) DO UPDATE: what the app says now, where it says anything. */
+  /** INSERT ... ON CONFLICT (user_id, fingerprint) WHERE removed_at IS NULL DO UPDATE: what the app says now, where it says anything. */
   upsertSeen(
     tx: EntityManager,
     device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date },
@@ -26,11 +28,13 @@ export class InMemoryDeviceRepository implements Pick<
     return this.db.inTransaction(`${NAME}.upsertSeen`, tx, (tables) => {
       const fingerprint = device.fingerprint.toString('hex');
       const d = device.description;
-      const known = [...tables.devices.values()].find((row) => row.userId === device.userId && row.fingerprint === fingerprint);
+      const known = [...tables.devices.values()].find(
+        (row) => isLive(row) && row.userId === device.userId && row.fingerprint === fingerprint,
+      );
       if (known) {
         const updated: DeviceRow = {
           ...known,
-          name: d.name ?? known.name,
+          name: known.namedByUser ? known.name : (d.name ?? known.name),
           osVersion: d.osVersion ?? known.osVersion,
           appVersion: d.appVersion ?? known.appVersion,
           lastSeenAt: new Date(Math.max(known.lastSeenAt.getTime(), device.now.getTime())),
@@ -62,7 +66,7 @@ export class InMemoryDeviceRepository implements Pick<
   listForUser(userId: string, tx?: Queryable): Promise<Device[]> {
     return this.select(`${NAME}.listForUser`, tx, (tables) =>
       [...tables.devices.values()]
-        .filter((row) => row.userId === userId)
+        .filter((row) => row.userId === userId && isLive(row))
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || a.id.localeCompare(b.id))
         .map(toDevice),
     );
@@ -81,11 +85,40 @@ export class InMemoryDeviceRepository implements Pick<
     });
   }
 
+  getLiveById(id: string): Promise<Device | undefined> {
+    return this.db.read(`${NAME}.getLiveById`, (tables) => {
+      const row = tables.devices.get(id);
+      return row && isLive(row) ? toDevice(row) : undefined;
+    });
+  }
+
+  rename(tx: EntityManager, id: string, name: string): Promise<{ device: Device; previousName: string | null } | undefined> {
+    return this.db.inTransaction(`${NAME}.rename`, tx, (tables) => {
+      const row = tables.devices.get(id);
+      if (!row || !isLive(row)) return undefined;
+      this.db.assertUserLocked(tx, row.userId, `${NAME}.rename`);
+      const updated: DeviceRow = { ...row, name, namedByUser: true };
+      tables.devices.set(id, updated);
+      return { device: toDevice(updated), previousName: row.name };
+    });
+  }
+
+  remove(tx: EntityManager, id: string, now: Date): Promise<Device | undefined> {
+    return this.db.inTransaction(`${NAME}.remove`, tx, (tables) => {
+      const row = tables.devices.get(id);
+      if (!row || !isLive(row)) return undefined;
+      this.db.assertUserLocked(tx, row.userId, `${NAME}.remove`);
+      const updated: DeviceRow = { ...row, removedAt: now, trusted: false, trustedAt: null };
+      tables.devices.set(id, updated);
+      return toDevice(updated);
+    });
+  }
+
   /** trusted_at = CASE WHEN trusted THEN COALESCE(trusted_at, now) END: the first trust's time is kept. */
   setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
     return this.db.inTransaction(`${NAME}.setTrusted`, tx, (tables) => {
       const row = tables.devices.get(id);
-      if (!row) return undefined;
+      if (!row || !isLive(row)) return undefined;
       this.db.assertUserLocked(tx, row.userId, `${NAME}.setTrusted`);
       const updated: DeviceRow = { ...row, trusted, trustedAt: trusted ? (row.trustedAt ?? now) : null };
       tables.devices.set(id, updated);

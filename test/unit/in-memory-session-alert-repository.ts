@@ -77,14 +77,15 @@ export class InMemorySessionAlertRepository implements Pick<
     });
   }
 
-  /** COALESCE(acknowledged_at, now): the first acknowledgement's time is kept. */
-  acknowledge(id: string, now: Date): Promise<SessionAlert> {
-    return this.db.write(`${NAME}.acknowledge`, (tables) => {
+  /** COALESCE(acknowledged_at, now): the first acknowledgement's time is kept, and `newly` tells whether this was it. */
+  acknowledge(tx: EntityManager, id: string, now: Date): Promise<{ alert: SessionAlert; newly: boolean }> {
+    return this.db.inTransaction(`${NAME}.acknowledge`, tx, (tables) => {
       const row = tables.alerts.get(id);
       if (!row) throw new Error(`acknowledge: no alert ${id}`);
+      this.db.assertUserLocked(tx, row.userId, `${NAME}.acknowledge`);
       const acknowledged: AlertRow = { ...row, acknowledgedAt: row.acknowledgedAt ?? now };
       tables.alerts.set(id, acknowledged);
-      return toAlert(acknowledged);
+      return { alert: toAlert(acknowledged), newly: row.acknowledgedAt === null };
     });
   }
 }

@@ -13,6 +13,7 @@ export const toSession = (row: SessionRow): Session => ({
   status: row.status,
   endReason: row.endReason,
   createdAt: row.createdAt,
+  authenticatedAt: row.authenticatedAt,
   lastActivityAt: row.lastActivityAt,
   expiresAt: row.expiresAt,
   endedAt: row.endedAt,
@@ -41,6 +42,7 @@ export class InMemorySessionRepository implements Pick<
   | 'getById'
   | 'listActive'
   | 'getAuthState'
+  | 'authenticatedAt'
   | 'getAuthStates'
   | 'touch'
 > {
@@ -63,6 +65,7 @@ export class InMemorySessionRepository implements Pick<
         status: SessionStatus.ACTIVE,
         endReason: null,
         createdAt: s.now,
+        authenticatedAt: s.now,
         lastActivityAt: s.now,
         expiresAt: s.expiresAt,
         endedAt: null,
@@ -174,6 +177,10 @@ export class InMemorySessionRepository implements Pick<
         .sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || a.id.localeCompare(b.id))
         .map(toSession),
     );
+  }
+
+  authenticatedAt(sessionId: string): Promise<Date | undefined> {
+    return this.db.read(`${NAME}.authenticatedAt`, (tables) => tables.sessions.get(sessionId)?.authenticatedAt);
   }
 
   async getAuthState(sessionId: string): Promise<SessionAuthState | undefined> {

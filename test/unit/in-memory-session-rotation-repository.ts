@@ -32,7 +32,7 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
       return {
         presentedGeneration: token.generation,
         session: toSession(row),
-        user: { id: owner.id, email: owner.email, roles: owner.roles, createdAt: owner.createdAt },
+        user: { id: owner.id, email: owner.email, roles: owner.roles, createdAt: owner.createdAt, disabledAt: owner.disabledAt },
         device: publicDevice,
         successorCiphertext: row.refreshSuccessorCiphertext,
         userVersion: owner.eventVersion,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { reviveDates } from '../../src/events/event-bus.js';
-import type { ChangeRecord, UserChangeRepository } from '../../src/modules/session/data/user-change.repository.js';
+import type { ChangeRecord, LockedUser, UserChangeRepository } from '../../src/modules/session/data/user-change.repository.js';
 import { outboxKey, type InMemoryDatabase, type Tables } from './in-memory-database.js';
 
 const NAME = 'UserChangeRepository';
@@ -15,12 +15,12 @@ export class InMemoryUserChangeRepository implements Pick<UserChangeRepository, 
   }
 
   /** SELECT event_version ... FOR NO KEY UPDATE: no row, and so no lock, for a user that does not exist. */
-  lock(tx: EntityManager, userId: string): Promise<number | undefined> {
+  lock(tx: EntityManager, userId: string): Promise<LockedUser | undefined> {
     return this.db.inTransaction(`${NAME}.lock`, tx, (tables) => {
       const user = tables.users.get(userId);
       if (!user) return undefined;
       this.db.lockUser(tx, userId);
-      return user.eventVersion;
+      return { version: user.eventVersion, disabledAt: user.disabledAt };
     });
   }
 

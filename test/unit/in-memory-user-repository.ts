@@ -4,7 +4,13 @@ import type { InMemoryDatabase, UserRow } from './in-memory-database.js';
 
 const NAME = 'UserRepository';
 
-const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, roles: row.roles, createdAt: row.createdAt });
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  roles: row.roles,
+  createdAt: row.createdAt,
+  disabledAt: row.disabledAt,
+});
 
 export class InMemoryUserRepository implements Pick<UserRepository, 'getById' | 'getWithPasswordByEmail'> {
   constructor(private readonly db: InMemoryDatabase) {}

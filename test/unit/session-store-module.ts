@@ -5,6 +5,7 @@ import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config/app-con
 import { DomainEvents } from '../../src/events/domain-events.js';
 import { SessionRepository } from '../../src/modules/session/data/session.repository.js';
 import { UserChangeRepository } from '../../src/modules/session/data/user-change.repository.js';
+import { SessionStepUp } from '../../src/modules/session/domain/session-step-up.js';
 import { SessionTerminator } from '../../src/modules/session/domain/session-terminator.js';
 import { UserChange } from '../../src/modules/session/domain/user-change.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -24,7 +25,7 @@ export interface SessionStoreModule {
 
 /**
  * What the services that end sessions share in a unit spec: one in-memory store, the session and
- * user-change repositories over it, the real UserChange and SessionTerminator, a manual clock at
+ * user-change repositories over it, the real UserChange, SessionTerminator and SessionStepUp, a manual clock at
  * START, the default configuration and the published events recorded. `providers` adds the
  * service under test and any other stand-in, built on the same store. No watcher joins the
  * changes unless `providers` brings one (and the spec starts the module, where they register).
@@ -37,6 +38,7 @@ export async function compileOnSessionStore(providers: (db: InMemoryDatabase) =>
     providers: [
       ...providers(db),
       SessionTerminator,
+      SessionStepUp,
       UserChange,
       DomainEvents,
       { provide: SessionRepository, useValue: new InMemorySessionRepository(db) },

@@ -12,5 +12,7 @@ import { DeviceTrustResolver } from './presentation/device-trust.resolver.js';
 @Module({
   imports: [DeviceModule, SessionModule],
   providers: [DeviceTrustService, DeviceTrustResolver],
+  // For "this wasn't me", which untrusts the device of the session it ends.
+  exports: [DeviceTrustService],
 })
 export class DeviceTrustModule {}

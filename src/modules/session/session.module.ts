@@ -13,6 +13,8 @@ import { SessionService } from './domain/session.service.js';
 import { SessionLoginService } from './domain/session-login.service.js';
 import { SessionCredentialCheck } from './domain/session-credential-check.js';
 import { SessionSweeper } from './domain/session-sweeper.js';
+import { SessionStepUp } from './domain/session-step-up.js';
+import { SessionReauthentication } from './domain/session-reauthentication.js';
 import { SessionTerminator } from './domain/session-terminator.js';
 import { SessionStateCache } from './domain/session-state-cache.js';
 import { SessionLoginThrottle } from './domain/session-login-throttle.js';
@@ -37,12 +39,23 @@ import { TokenStrategy } from './presentation/token.strategy.js';
     SessionRefreshService,
     SessionAuthenticator,
     SessionSweeper,
+    SessionStepUp,
+    SessionReauthentication,
     SessionResolver,
     TokenStrategy,
     { provide: APP_GUARD, useClass: TokenGuard },
   ],
   controllers: [SessionController],
-  // For the modules built on sessions: real-time, device trust, the OAuth endpoints, alerts.
-  exports: [SessionService, SessionAuthenticator, SessionTerminator, SessionRefreshService, UserChange],
+  // For the modules built on sessions: real-time, device trust, the OAuth endpoints, alerts, the account.
+  exports: [
+    SessionService,
+    SessionAuthenticator,
+    SessionTerminator,
+    SessionRefreshService,
+    SessionReauthentication,
+    SessionCredentialCheck,
+    SessionStepUp,
+    UserChange,
+  ],
 })
 export class SessionModule {}

@@ -55,11 +55,15 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
       ];
     case 'DEVICE_REGISTERED':
     case 'DEVICE_TRUSTED':
-    case 'DEVICE_UNTRUSTED': {
+    case 'DEVICE_UNTRUSTED':
+    case 'DEVICE_RENAMED':
+    case 'DEVICE_REMOVED': {
       const type = {
         DEVICE_REGISTERED: SessionActivityType.DEVICE_REGISTERED,
         DEVICE_TRUSTED: SessionActivityType.DEVICE_TRUSTED,
         DEVICE_UNTRUSTED: SessionActivityType.DEVICE_UNTRUSTED,
+        DEVICE_RENAMED: SessionActivityType.DEVICE_RENAMED,
+        DEVICE_REMOVED: SessionActivityType.DEVICE_REMOVED,
       }[event.type];
       const { device } = event;
       return [
@@ -69,7 +73,12 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
           type,
           occurredAt: event.type === 'DEVICE_REGISTERED' ? device.firstSeenAt : now,
           ...where,
-          details: { deviceId: device.id, deviceType: device.type, deviceName: device.name },
+          details: {
+            deviceId: device.id,
+            deviceType: device.type,
+            deviceName: device.name,
+            ...(event.type === 'DEVICE_RENAMED' ? { previousName: event.previousName } : {}),
+          },
         },
       ];
     }
@@ -93,6 +102,63 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
           occurredAt: event.alert.createdAt,
           ...where,
           details: { alertId: event.alert.id, alertType: event.alert.type, severity: event.alert.severity },
+        },
+      ];
+    case 'ALERT_ACKNOWLEDGED':
+    case 'ALERT_REPORTED':
+      return [
+        {
+          userId: event.alert.userId,
+          sessionId: event.alert.sessionId,
+          type: event.type === 'ALERT_ACKNOWLEDGED' ? SessionActivityType.ALERT_ACKNOWLEDGED : SessionActivityType.ALERT_REPORTED,
+          occurredAt: now,
+          ...where,
+          details: { alertId: event.alert.id, alertType: event.alert.type },
+        },
+      ];
+    case 'PASSWORD_CHANGED':
+      return [
+        {
+          userId: event.userId,
+          sessionId: event.sessionId,
+          type: SessionActivityType.PASSWORD_CHANGED,
+          occurredAt: now,
+          ...where,
+          details: null,
+        },
+      ];
+    case 'REAUTHENTICATED':
+      return [
+        {
+          userId: event.session.userId,
+          sessionId: event.session.id,
+          type: SessionActivityType.REAUTHENTICATED,
+          occurredAt: event.session.authenticatedAt,
+          ...where,
+          details: { method: event.method },
+        },
+      ];
+    case 'ACCOUNT_DISABLED':
+    case 'ACCOUNT_ENABLED':
+      return [
+        {
+          userId: event.userId,
+          sessionId: null,
+          type: event.type === 'ACCOUNT_DISABLED' ? SessionActivityType.ACCOUNT_DISABLED : SessionActivityType.ACCOUNT_ENABLED,
+          occurredAt: now,
+          ...where,
+          details: { byUserId: event.actorUserId },
+        },
+      ];
+    case 'ROLES_CHANGED':
+      return [
+        {
+          userId: event.userId,
+          sessionId: null,
+          type: SessionActivityType.ROLES_CHANGED,
+          occurredAt: now,
+          ...where,
+          details: { byUserId: event.actorUserId, roles: [...event.roles], previousRoles: [...event.previousRoles] },
         },
       ];
     // Recorded through their consequences: the failed logins and the ended sessions.

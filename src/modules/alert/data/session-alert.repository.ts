@@ -79,13 +79,16 @@ export class SessionAlertRepository {
     return rows[0];
   }
 
-  /** Idempotent: the first acknowledgement's time is kept. */
-  async acknowledge(id: string, now: Date): Promise<SessionAlert> {
-    const { rows } = await queryUpdateOrDelete<SessionAlertRow>(
-      this.db,
-      `UPDATE session_alerts SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+  /** Idempotent: the first acknowledgement's time is kept, and `newly` tells whether this was it. */
+  async acknowledge(tx: EntityManager, id: string, now: Date): Promise<{ alert: SessionAlert; newly: boolean }> {
+    const { rows } = await queryUpdateOrDelete<SessionAlertRow & { readonly newly: boolean }>(
+      tx,
+      `WITH previous AS (SELECT acknowledged_at FROM session_alerts WHERE id = $1)
+       UPDATE session_alerts SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1
+       RETURNING ${COLUMNS}, (SELECT acknowledged_at IS NULL FROM previous) AS newly`,
       [id, now],
     );
-    return rows[0];
+    const { newly, ...alert } = rows[0];
+    return { alert, newly };
   }
 }

@@ -37,7 +37,11 @@ export class SessionAlertMonitor implements OnModuleInit, ChangeWatcher {
 
   private async contextFor(change: ChangeScope, event: DomainEvent): Promise<AlertContext> {
     if (event.type === 'DEVICE_REGISTERED') {
-      return { hadOtherDevices: (await this.devices.listForUser(event.device.userId, change.tx)).length > 1 };
+      const opened = change.events.find((other) => other.type === 'SESSION_CREATED' && other.device.id === event.device.id);
+      return {
+        hadOtherDevices: (await this.devices.listForUser(event.device.userId, change.tx)).length > 1,
+        sessionId: opened?.type === 'SESSION_CREATED' ? opened.session.id : undefined,
+      };
     }
     // The busiest event: the rotation asked the log in its own statement.
     if (event.type === 'SESSION_REFRESHED') return event.recorded;

@@ -14,6 +14,7 @@ const session = (overrides: Partial<Session> = {}): Session => ({
   status: SessionStatus.ACTIVE,
   endReason: null,
   createdAt: at,
+  authenticatedAt: at,
   lastActivityAt: at,
   expiresAt: new Date(at.getTime() + 7 * 86_400_000),
   endedAt: null,

@@ -9,6 +9,8 @@ export const ALERT_FOLD_WINDOW_MS = 10 * 60_000;
 export interface AlertContext {
   /** For NEW_DEVICE: whether the user had any device before this one (a first login is not news). */
   readonly hadOtherDevices?: boolean;
+  /** For NEW_DEVICE: the session the login opened on the device, so that "this wasn't me" can end it. */
+  readonly sessionId?: string;
   /** For NEW_IP_ADDRESS: whether the user has activity from this IP within ADDRESS_MEMORY_MS (a login or refresh from an address unused that long is news). */
   readonly ipSeenRecently?: boolean;
   /** For NEW_IP_ADDRESS: whether the user has any earlier activity at all. */
@@ -27,7 +29,7 @@ export function alertsFor(event: DomainEvent, context: AlertContext = {}): Alert
       return [
         {
           userId: device.userId,
-          sessionId: null,
+          sessionId: context.sessionId ?? null,
           type: SessionAlertType.NEW_DEVICE,
           severity: AlertSeverity.WARNING,
           message: `New sign-in from a device not seen before: ${device.name ?? device.model ?? device.type}.`,
@@ -101,12 +103,34 @@ export function alertsFor(event: DomainEvent, context: AlertContext = {}): Alert
           foldKey: 'SESSION_REVOKED_BY_ADMIN',
         },
       ];
-    // No rule watches these: a failed login counts toward BRUTE_FORCE_DETECTED, trust is the
-    // user's own decision, and an alert does not raise another.
+    case 'PASSWORD_CHANGED':
+      return [
+        {
+          userId: event.userId,
+          sessionId: event.sessionId,
+          type: SessionAlertType.PASSWORD_CHANGED,
+          severity: AlertSeverity.INFO,
+          message: 'Your password was changed, and every other session was ended.',
+          details: { ipAddress: event.client?.ipAddress ?? null, userAgent: event.client?.userAgent ?? null },
+          // Each change is news of its own, however soon after the last.
+          foldKey: `PASSWORD_CHANGED:${event.changedAt.toISOString()}`,
+        },
+      ];
+    // No rule watches these: a failed login counts toward BRUTE_FORCE_DETECTED; trust, names,
+    // removals and step-up are the user's own doing; an administrator's decision is logged, and
+    // its consequences for sessions have events of their own; an alert does not raise another.
     case 'LOGIN_FAILED':
     case 'DEVICE_TRUSTED':
     case 'DEVICE_UNTRUSTED':
+    case 'DEVICE_RENAMED':
+    case 'DEVICE_REMOVED':
+    case 'REAUTHENTICATED':
+    case 'ACCOUNT_DISABLED':
+    case 'ACCOUNT_ENABLED':
+    case 'ROLES_CHANGED':
     case 'ALERT_RAISED':
+    case 'ALERT_ACKNOWLEDGED':
+    case 'ALERT_REPORTED':
       return [];
   }
 }

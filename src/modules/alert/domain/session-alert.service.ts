@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../../common/clock.js';
 import { forbidden, notFound } from '../../../common/domain-error.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
-import type { ChangeScope } from '../../session/domain/user-change.js';
+import { UserChange, type ChangeScope } from '../../session/domain/user-change.js';
 import { SessionAlertRepository } from '../data/session-alert.repository.js';
 import type { AlertCandidate, SessionAlert } from './session-alert.js';
 import { foldsInto } from './session-alert.rules.js';
@@ -12,7 +11,7 @@ import { foldsInto } from './session-alert.rules.js';
 export class SessionAlertService {
   constructor(
     private readonly alerts: SessionAlertRepository,
-    private readonly clock: Clock,
+    private readonly userChange: UserChange,
   ) {}
 
   /**
@@ -33,9 +32,26 @@ export class SessionAlertService {
     return this.alerts.list(userId, unacknowledgedOnly);
   }
 
+  /**
+   * Every device of the user hears of it (ALERT_ACKNOWLEDGED), so that a warning cannot be
+   * quietly dismissed on one of them; idempotent, and a repeat tells nobody again.
+   */
   async acknowledge(actor: Actor, alertId: string): Promise<SessionAlert> {
+    const alert = await this.getVisible(actor, alertId);
+    return this.userChange.run(alert.userId, actor.client, (change) => this.acknowledgeWithin(change, alertId));
+  }
+
+  /** Inside a change of the alert's owner. */
+  async acknowledgeWithin(change: ChangeScope, alertId: string): Promise<SessionAlert> {
+    const { alert, newly } = await this.alerts.acknowledge(change.tx, alertId, change.now);
+    if (newly) change.emit({ type: 'ALERT_ACKNOWLEDGED', version: change.nextVersion(), alert, client: change.client });
+    return alert;
+  }
+
+  /** Another user's alert is reported as missing: its existence is not the caller's business. */
+  async getVisible(actor: Actor, alertId: string): Promise<SessionAlert> {
     const alert = await this.alerts.getById(alertId);
     if (!alert || (alert.userId !== actor.userId && !isAdmin(actor))) throw notFound('alert');
-    return this.alerts.acknowledge(alertId, this.clock.now());
+    return alert;
   }
 }

@@ -1,7 +1,8 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'devices' })
-@Unique('devices_user_fingerprint_unique', ['userId', 'fingerprint'])
+/** Only live devices hold their fingerprint: a removed one's phone signing in again is a new device. */
+@Index('devices_user_fingerprint_live', ['userId', 'fingerprint'], { unique: true, where: 'removed_at IS NULL' })
 export class DeviceEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -44,4 +45,12 @@ export class DeviceEntity {
 
   @Column({ name: 'last_seen_at', type: 'timestamptz' })
   lastSeenAt: Date;
+
+  /** The owner named it: the name the app reports at login no longer replaces it. */
+  @Column({ name: 'named_by_user', type: 'boolean', default: false })
+  namedByUser: boolean;
+
+  /** Forgotten by its owner: out of the list, its sessions ended, its fingerprint free again. */
+  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  removedAt: Date | null;
 }

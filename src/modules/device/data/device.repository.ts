@@ -77,8 +77,10 @@ export class DeviceRepository {
   }
 
   /**
-   * Registers the device or refreshes what the app says about it, in one statement, so two
-   * simultaneous first logins from one phone still make one device. `inserted` tells which.
+   * Registers the device or refreshes what the app says about it (not the name, once its owner
+   * chose one), in one statement, so two simultaneous first logins from one phone still make one
+   * device. A removed device holds its fingerprint no more: the phone comes back as a new device.
+   * `inserted` tells which.
    */
   async upsertSeen(
     tx: EntityManager,
@@ -89,8 +91,8 @@ export class DeviceRepository {
       tx,
       `INSERT INTO devices (id, user_id, fingerprint, type, name, model, os_version, app_version, first_seen_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (user_id, fingerprint) DO UPDATE SET
-         name = COALESCE(EXCLUDED.name, devices.name),
+       ON CONFLICT (user_id, fingerprint) WHERE removed_at IS NULL DO UPDATE SET
+         name = CASE WHEN devices.named_by_user THEN devices.name ELSE COALESCE(EXCLUDED.name, devices.name) END,
          os_version = COALESCE(EXCLUDED.os_version, devices.os_version),
          app_version = COALESCE(EXCLUDED.app_version, devices.app_version),
          last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at)
@@ -101,23 +103,58 @@ export class DeviceRepository {
     return { device: toDevice(row), inserted: row.inserted };
   }
 
-  /** `db`: a transaction that must see its own writes, or by default the pool. */
+  /** The user's devices but removed ones. `db`: a transaction that must see its own writes, or by default the pool. */
   async listForUser(userId: string, db: Queryable = this.db): Promise<Device[]> {
-    const rows = await queryRows<DeviceRow>(db, `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id`, [userId]);
+    const rows = await queryRows<DeviceRow>(
+      db,
+      `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 AND removed_at IS NULL ORDER BY last_seen_at DESC, id`,
+      [userId],
+    );
     return rows.map((row) => toDevice(row));
   }
 
+  /** Removed devices included: the sessions and log entries that name one still show it. */
   async getById(id: string): Promise<Device | undefined> {
     const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]);
     return rows[0] ? toDevice(rows[0]) : undefined;
   }
 
-  /** Returns the device as it is after the change, or undefined when it does not exist. */
+  /** A device its owner can still manage: not removed. */
+  async getLiveById(id: string): Promise<Device | undefined> {
+    const rows = await queryRows<DeviceRow>(this.db, `SELECT ${COLUMNS} FROM devices WHERE id = $1 AND removed_at IS NULL`, [id]);
+    return rows[0] ? toDevice(rows[0]) : undefined;
+  }
+
+  /** The owner's name for it, kept over what the app reports; with the name it had. Undefined for a removed device. */
+  async rename(tx: EntityManager, id: string, name: string): Promise<{ device: Device; previousName: string | null } | undefined> {
+    const { rows } = await queryUpdateOrDelete<DeviceRow & { readonly previousName: string | null }>(
+      tx,
+      `WITH previous AS (SELECT name FROM devices WHERE id = $1)
+       UPDATE devices SET name = $2, named_by_user = true WHERE id = $1 AND removed_at IS NULL
+       RETURNING ${COLUMNS}, (SELECT name FROM previous) AS "previousName"`,
+      [id, name],
+    );
+    const row = rows[0];
+    return row ? { device: toDevice(row), previousName: row.previousName } : undefined;
+  }
+
+  /** Forgets the device: no longer listed, trusted or recognised. Undefined when already removed. */
+  async remove(tx: EntityManager, id: string, now: Date): Promise<Device | undefined> {
+    const { rows } = await queryUpdateOrDelete<DeviceRow>(
+      tx,
+      `UPDATE devices SET removed_at = $2, trusted = false, trusted_at = NULL WHERE id = $1 AND removed_at IS NULL
+       RETURNING ${COLUMNS}`,
+      [id, now],
+    );
+    return rows[0] ? toDevice(rows[0]) : undefined;
+  }
+
+  /** Returns the device as it is after the change, or undefined when it does not exist or was removed. */
   async setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
     const { rows } = await queryUpdateOrDelete<DeviceRow>(
       tx,
       `UPDATE devices SET trusted = $2, trusted_at = CASE WHEN $2 THEN COALESCE(trusted_at, $3) END
-        WHERE id = $1
+        WHERE id = $1 AND removed_at IS NULL
         RETURNING ${COLUMNS}`,
       [id, trusted, now],
     );

@@ -8,6 +8,10 @@ import type { Device } from './device.js';
 export type DeviceDomainEvent =
   | { readonly type: 'DEVICE_TRUSTED'; readonly version: number; readonly device: Device }
   | { readonly type: 'DEVICE_UNTRUSTED'; readonly version: number; readonly device: Device; readonly endedSessions: readonly Session[] }
+  /** The owner named it. */
+  | { readonly type: 'DEVICE_RENAMED'; readonly version: number; readonly device: Device; readonly previousName: string | null }
+  /** The owner forgot it: its sessions ended, and its next login is a new device. */
+  | { readonly type: 'DEVICE_REMOVED'; readonly version: number; readonly device: Device; readonly endedSessions: readonly Session[] }
   /** No version: not a change of its own, but a detail of the login that created the session. */
   | { readonly type: 'DEVICE_REGISTERED'; readonly device: Device };
 

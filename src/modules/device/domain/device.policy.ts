@@ -19,3 +19,18 @@ export function mayManageDevice(
 ): boolean {
   return device.userId === actor.userId || actor.roles.includes(Role.ADMIN);
 }
+
+/** How long a name its owner gives a device may be, in characters as people count them. */
+export const DEVICE_NAME_MAX_LENGTH = 64;
+
+/**
+ * A device name as its owner typed it, trimmed; or why it is refused: empty, too long, or holding
+ * control or format characters (which would let a name hide or reorder what the list shows).
+ */
+export function deviceNameOf(input: string): { readonly name: string } | { readonly problem: string } {
+  const name = input.trim().normalize('NFC');
+  if (name.length === 0) return { problem: 'A device name cannot be empty.' };
+  if ([...name].length > DEVICE_NAME_MAX_LENGTH) return { problem: `A device name can have at most ${DEVICE_NAME_MAX_LENGTH} characters.` };
+  if (/[\p{Cc}\p{Cf}]/u.test(name)) return { problem: 'A device name cannot hold control or invisible formatting characters.' };
+  return { name };
+}

@@ -25,6 +25,23 @@ export class DeviceTrustResolver {
     return toDeviceObject(await this.trust.trust(actor, deviceId));
   }
 
+  @Mutation(() => DeviceObjectType)
+  async renameDevice(
+    @CurrentActor() actor: Actor,
+    @Args('deviceId', { type: () => ID }, new ParseIdPipe('deviceId')) deviceId: string,
+    @Args('name', { type: () => String }) name: string,
+  ): Promise<DeviceObjectType> {
+    return toDeviceObject(await this.trust.rename(actor, deviceId, name));
+  }
+
+  @Mutation(() => Boolean, { description: 'Forgets the device: ends its sessions (DEVICE_REMOVED); its next login is a new device again.' })
+  removeDevice(
+    @CurrentActor() actor: Actor,
+    @Args('deviceId', { type: () => ID }, new ParseIdPipe('deviceId')) deviceId: string,
+  ): Promise<boolean> {
+    return this.trust.remove(actor, deviceId);
+  }
+
   @Mutation(() => DeviceObjectType, { description: 'Also ends every session on that device.' })
   async untrustDevice(
     @CurrentActor() actor: Actor,

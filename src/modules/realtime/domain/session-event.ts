@@ -11,6 +11,9 @@ export enum SessionEventType {
   DEVICE_TRUSTED = 'DEVICE_TRUSTED',
   DEVICE_UNTRUSTED = 'DEVICE_UNTRUSTED',
   ALERT_RAISED = 'ALERT_RAISED',
+  ALERT_ACKNOWLEDGED = 'ALERT_ACKNOWLEDGED',
+  DEVICE_UPDATED = 'DEVICE_UPDATED',
+  DEVICE_REMOVED = 'DEVICE_REMOVED',
 }
 
 /** What every device of the user receives, in the order of `version`. Crosses Redis as JSON. */
@@ -66,9 +69,11 @@ export function sessionEventFor(
     }
     case 'DEVICE_TRUSTED':
     case 'DEVICE_UNTRUSTED':
+    case 'DEVICE_RENAMED':
+    case 'DEVICE_REMOVED':
       return {
         ...base,
-        type: SessionEventType[event.type],
+        type: event.type === 'DEVICE_RENAMED' ? SessionEventType.DEVICE_UPDATED : SessionEventType[event.type],
         userId: event.device.userId,
         sessionId: null,
         version: event.version,
@@ -84,6 +89,21 @@ export function sessionEventFor(
         occurredAt: event.alert.createdAt,
         alert: event.alert,
       };
+    case 'ALERT_ACKNOWLEDGED':
+      return {
+        ...base,
+        type: SessionEventType.ALERT_ACKNOWLEDGED,
+        userId: event.alert.userId,
+        sessionId: event.alert.sessionId,
+        version: event.version,
+        alert: event.alert,
+      };
+    case 'ALERT_REPORTED':
+    case 'PASSWORD_CHANGED':
+    case 'REAUTHENTICATED':
+    case 'ACCOUNT_DISABLED':
+    case 'ACCOUNT_ENABLED':
+    case 'ROLES_CHANGED':
     case 'REFRESH_TOKEN_REUSED':
     case 'LOGIN_FAILED':
     case 'BRUTE_FORCE_DETECTED':

@@ -41,11 +41,11 @@ export interface SocketExtra {
 type SocketContext = Context<Record<string, unknown> | undefined, SocketExtra>;
 
 /**
- * Mutations that hand out credentials are answered over HTTP only: there they meet the login and
- * refresh limits per client address, the Cache-Control rules for token responses and the
- * access log, and a socket has no business logging in again.
+ * Mutations that hand out or take credentials are answered over HTTP only: there they meet the
+ * login and refresh limits per client address, the Cache-Control rules for token responses and
+ * the access log, and a socket has no business logging in again or carrying a password.
  */
-const HTTP_ONLY_MUTATIONS = new Set(['createSession', 'refreshSession', 'register']);
+const HTTP_ONLY_MUTATIONS = new Set(['createSession', 'refreshSession', 'register', 'reauthenticate', 'changePassword']);
 
 /**
  * graphql-ws on /graphql, under the same rules as HTTP: authentication in connection_init, the

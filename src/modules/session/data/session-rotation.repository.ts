@@ -11,7 +11,7 @@ import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repos
 import type { User } from '../../user/domain/user.js';
 import type { Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
-import { toSession, type SessionRow } from './session.repository.js';
+import { SESSION_COLUMNS, toSession, type SessionRow } from './session.repository.js';
 import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL, rotateParameters, type RotationWrite } from './session-rotation.sql.js';
 
 /** LOCK_BY_TOKEN_SQL's row: the session with its rotation columns, its device under `device.`, the presented generation and the user. */
@@ -24,6 +24,7 @@ interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly userEmail: string;
   readonly userRoles: string[];
   readonly userCreatedAt: Date;
+  readonly userDisabledAt: Date | null;
   readonly userVersion: number;
 }
 
@@ -84,7 +85,9 @@ export class SessionRotationRepository {
     return {
       presentedGeneration: row.presentedGeneration,
       session,
-      user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt },
+      user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt,
+        disabledAt: row.userDisabledAt,
+      },
       device: toDevice(row, 'device.'),
       successorCiphertext: row.refreshSuccessorCiphertext,
       userVersion: row.userVersion,
@@ -122,6 +125,47 @@ export class SessionRotationRepository {
       r.userAgent,
       JSON.stringify(REPLAYED_DETAILS),
     ]);
+  }
+
+  /**
+   * Inside a change holding the user's lock: the session, locked, with its current refresh
+   * generation; for a reauthentication, which issues the next one.
+   */
+  async lockSession(tx: EntityManager, sessionId: string): Promise<{ session: Session; generation: number } | undefined> {
+    const rows = await queryRows<SessionRow & { readonly refreshGeneration: number }>(
+      tx,
+      `SELECT ${SESSION_COLUMNS}, refresh_generation AS "refreshGeneration" FROM sessions WHERE id = $1 FOR UPDATE`,
+      [sessionId],
+    );
+    return rows[0] ? { session: toSession(rows[0]), generation: rows[0].refreshGeneration } : undefined;
+  }
+
+  /**
+   * Issues generation n+1 of a session locked by lockSession, as a fresh proof of identity: the
+   * session's authenticatedAt moves to `now`. Token n is left as a rotation leaves its parent
+   * (the app may not have received the answer): presented before the new tokens are used, it is
+   * answered with the same successor.
+   */
+  async reissue(
+    tx: EntityManager,
+    w: { sessionId: string; newGeneration: number; newTokenHash: Buffer; successorCiphertext: Buffer; now: Date },
+  ): Promise<Session> {
+    const { rows } = await queryUpdateOrDelete<SessionRow>(
+      tx,
+      `WITH new_token AS (
+         INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($2, $1, $3, $4))
+       UPDATE sessions SET
+         refresh_generation = $3,
+         refresh_committed_generation = $3 - 1,
+         refresh_rotated_at = $4,
+         refresh_successor_ciphertext = $5,
+         authenticated_at = $4,
+         last_activity_at = GREATEST(last_activity_at, $4)
+       WHERE id = $1
+       RETURNING ${SESSION_COLUMNS}`,
+      [w.sessionId, w.newTokenHash, w.newGeneration, w.now, w.successorCiphertext],
+    );
+    return toSession(rows[0]);
   }
 
   /** One batch of FORGET_SPENT_SUCCESSORS_SQL, in a transaction of its own; returns how many were deleted. */

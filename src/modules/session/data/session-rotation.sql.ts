@@ -17,7 +17,7 @@ const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_com
  */
 export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
      SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
-            u.event_version AS owner_version
+            u.event_version AS owner_version, u.disabled_at AS owner_disabled_at
        FROM refresh_tokens t
        JOIN sessions s ON s.id = t.session_id
        JOIN users u ON u.id = s.user_id
@@ -25,7 +25,8 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
         FOR NO KEY UPDATE OF u)
    SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS}, device.*,
           presented.generation AS "presentedGeneration",
-          owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion"
+          owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion",
+          owner_disabled_at AS "userDisabledAt"
      FROM owner
      JOIN (SELECT session_id, generation FROM refresh_tokens WHERE token_hash = $1) presented ON true
      JOIN sessions ON sessions.id = presented.session_id

@@ -36,6 +36,10 @@ export class SessionEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** When the user last proved who they are on this session: the login, or a later reauthenticate. */
+  @Column({ name: 'authenticated_at', type: 'timestamptz' })
+  authenticatedAt: Date;
+
   @Column({ name: 'last_activity_at', type: 'timestamptz' })
   lastActivityAt: Date;
 

@@ -6,7 +6,7 @@ import type { Role } from '../../../kernel/role.js';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
 
 export const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
-  created_at AS "createdAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
+  created_at AS "createdAt", authenticated_at AS "authenticatedAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
   ip_address AS "ipAddress", user_agent AS "userAgent"`;
 
 /** A session as SESSION_COLUMNS selects it; toSession narrows the two varchar columns to their enums. */
@@ -17,6 +17,7 @@ export interface SessionRow {
   readonly status: string;
   readonly endReason: string | null;
   readonly createdAt: Date;
+  readonly authenticatedAt: Date;
   readonly lastActivityAt: Date;
   readonly expiresAt: Date;
   readonly endedAt: Date | null;
@@ -31,6 +32,7 @@ export const toSession = (row: SessionRow): Session => ({
   status: row.status as SessionStatus,
   endReason: row.endReason as SessionEndReason | null,
   createdAt: row.createdAt,
+  authenticatedAt: row.authenticatedAt,
   lastActivityAt: row.lastActivityAt,
   expiresAt: row.expiresAt,
   endedAt: row.endedAt,
@@ -90,8 +92,8 @@ export class SessionRepository {
   async insert(tx: EntityManager, s: NewSession): Promise<Session> {
     const rows = await queryRows<SessionRow>(
       tx,
-      `INSERT INTO sessions (id, user_id, device_id, status, created_at, last_activity_at, expires_at, ip_address, user_agent)
-       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5, $6, $7)
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent)
+       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $4, $5, $6, $7)
        RETURNING ${SESSION_COLUMNS}`,
       [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent],
     );
@@ -210,6 +212,16 @@ export class SessionRepository {
       [userId, now, new Date(now.getTime() - idleTimeoutMs)],
     );
     return rows.map(toSession);
+  }
+
+  /** When the session's user last proved who they are on it; undefined for no such session. */
+  async authenticatedAt(sessionId: string): Promise<Date | undefined> {
+    const rows = await queryRows<{ readonly authenticatedAt: Date }>(
+      this.db,
+      `SELECT authenticated_at AS "authenticatedAt" FROM sessions WHERE id = $1`,
+      [sessionId],
+    );
+    return rows[0]?.authenticatedAt;
   }
 
   async getAuthState(sessionId: string): Promise<SessionAuthState | undefined> {

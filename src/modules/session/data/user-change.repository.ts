@@ -5,8 +5,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../../../database/typed-query.js';
 import type { NewSessionActivity } from '../../activity/domain/session-activity.js';
 
-interface LockedUserRow {
+/** What a change learns about its user as it takes the lock. */
+export interface LockedUser {
   readonly version: number;
+  readonly disabledAt: Date | null;
 }
 
 /** A real-time event as the outbox keeps it: its version, its type and the message devices receive. */
@@ -59,11 +61,16 @@ export class UserChangeRepository {
   /**
    * Takes the user's row lock, first in every change (one lock order everywhere: no deadlocks,
    * and logins of one user serialised so the session limit holds), and answers the user's last
-   * event version; undefined when there is no such user.
+   * event version and whether an administrator disabled the account; undefined when there is no
+   * such user.
    */
-  async lock(tx: EntityManager, userId: string): Promise<number | undefined> {
-    const rows = await queryRows<LockedUserRow>(tx, `SELECT event_version AS "version" FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
-    return rows[0]?.version;
+  async lock(tx: EntityManager, userId: string): Promise<LockedUser | undefined> {
+    const rows = await queryRows<LockedUser>(
+      tx,
+      `SELECT event_version AS "version", disabled_at AS "disabledAt" FROM users WHERE id = $1 FOR NO KEY UPDATE`,
+      [userId],
+    );
+    return rows[0];
   }
 
   /** RECORD_SQL's round trip, writing nothing. */

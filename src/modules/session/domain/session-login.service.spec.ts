@@ -112,6 +112,7 @@ describe('SessionLoginService', () => {
       status: SessionStatus.ACTIVE,
       endReason: null,
       createdAt: START,
+      authenticatedAt: START,
       lastActivityAt: START,
       expiresAt: new Date(START.getTime() + config.refreshTokenTtlMs),
       endedAt: null,
@@ -119,14 +120,16 @@ describe('SessionLoginService', () => {
       userAgent: PHONE.userAgent,
     });
     expect(grant.device).toMatchObject({ userId: user.id, type: DeviceType.IOS, name: 'iPhone', trusted: false, firstSeenAt: START });
-    expect(grant.user).toEqual({ id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt });
+    expect(grant.user).toEqual({ id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt, disabledAt: null });
     expect(isWellFormedRefreshToken(grant.refreshToken)).toBe(true);
     expect(db.rows.refreshTokens.get(hashToken(grant.refreshToken).toString('hex'))).toMatchObject({
       sessionId: grant.session.id,
       generation: 0,
     });
     expect(grant.refreshTokenExpiresAt).toEqual(grant.session.expiresAt);
-    expect(signer.requests).toEqual([{ userId: user.id, sessionId: grant.session.id, roles: user.roles, generation: 0 }]);
+    expect(signer.requests).toEqual([
+      { userId: user.id, sessionId: grant.session.id, roles: user.roles, generation: 0, authenticatedAt: START },
+    ]);
     expect(grant).toMatchObject({ accessToken: 'access-1', accessTokenExpiresAt: new Date(START.getTime() + config.accessTokenTtlMs) });
     expect(events.all).toEqual([
       { type: 'DEVICE_REGISTERED', device: grant.device, client: PHONE },
@@ -227,6 +230,20 @@ describe('SessionLoginService', () => {
     expect(activityLog(db)).toEqual([]);
     expect(db.rows.users.get(user.id)?.eventVersion).toBe(0);
     expect(events.all).toEqual([]);
+    expect(signer.requests).toEqual([]);
+  });
+
+  it('refuses a disabled account with ACCOUNT_DISABLED once the password is right, opening nothing', async () => {
+    db.seed((tables) => tables.users.set(user.id, { ...user, disabledAt: START }));
+
+    await expect(logIn()).rejects.toMatchObject({ code: 'ACCOUNT_DISABLED' });
+    // The wrong password still answers what it answers for everyone: the code tells a guesser nothing.
+    await expect(sut.create({ email: user.email, password: 'not the password' }, IPHONE, PHONE)).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+
+    expect(db.rows.devices.size).toBe(0);
+    expect(db.rows.sessions.size).toBe(0);
     expect(signer.requests).toEqual([]);
   });
 

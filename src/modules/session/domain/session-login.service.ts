@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { accountDisabled } from '../../../common/domain-error.js';
 import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
@@ -39,6 +40,9 @@ export class SessionLoginService {
     const user = await this.credentials.check(credentials, client);
     const refreshToken = generateRefreshToken();
     const { session, device } = await this.userChange.run(user.id, client, async (change) => {
+      // After the password check, so that the answer tells a guesser nothing; under the lock, so
+      // that a disable committing meanwhile is seen.
+      if (change.userDisabledAt) throw accountDisabled();
       const { now } = change;
       const { device, isNew } = await this.devices.recognise(change.tx, user.id, description, now);
       if (isNew) change.emit({ type: 'DEVICE_REGISTERED', device, client });
@@ -66,7 +70,13 @@ export class SessionLoginService {
       return { session, device };
     });
 
-    const access = await this.signer.sign({ userId: user.id, sessionId: session.id, roles: user.roles, generation: 0 });
+    const access = await this.signer.sign({
+      userId: user.id,
+      sessionId: session.id,
+      roles: user.roles,
+      generation: 0,
+      authenticatedAt: session.authenticatedAt,
+    });
     return {
       session,
       device,

@@ -92,6 +92,16 @@ describe('SessionRefreshService', () => {
     [...db.rows.activity.values()].filter((a) => a.sessionId === sessionId && a.type === SessionActivityType.TOKEN_REFRESHED);
 
   describe('refresh', () => {
+    it('refuses the refresh token of a disabled account with ACCOUNT_DISABLED, issuing nothing', async () => {
+      const { user, session, refreshToken } = signedIn();
+      db.seed((tables) => tables.users.set(user.id, { ...user, disabledAt: START }));
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'ACCOUNT_DISABLED' });
+
+      expect(sessionRow(db, session.id)).toMatchObject({ refreshGeneration: 0 });
+      expect(signer.requests).toEqual([]);
+    });
+
     it('rotates the current token: a new refresh token of the next generation, an access token for it, and SESSION_REFRESHED', async () => {
       const { user, device, session, refreshToken } = signedIn();
 
@@ -104,7 +114,9 @@ describe('SessionRefreshService', () => {
         sessionId: session.id,
         generation: 1,
       });
-      expect(signer.requests).toEqual([{ userId: user.id, sessionId: session.id, roles: user.roles, generation: 1 }]);
+      expect(signer.requests).toEqual([
+        { userId: user.id, sessionId: session.id, roles: user.roles, generation: 1, authenticatedAt: session.authenticatedAt },
+      ]);
       expect(grant).toMatchObject({ accessToken: 'access-1', accessTokenExpiresAt: new Date(START.getTime() + defaults.accessTokenTtlMs) });
       expect(grant.refreshTokenExpiresAt).toEqual(session.expiresAt);
       expect(sessionRow(db, session.id)).toMatchObject({

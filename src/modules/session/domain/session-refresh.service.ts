@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
+import { accountDisabled } from '../../../common/domain-error.js';
 import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
@@ -70,6 +71,8 @@ export class SessionRefreshService {
       const now = this.clock.now();
       const decision = this.decide(locked, now);
       if (decision.kind === 'invalid') return { ok: false, error: invalidRefreshToken(), events: [] };
+      // Read under the user's lock with the token: the disable's own change ended the sessions.
+      if (locked.user.disabledAt) return { ok: false, error: accountDisabled(), events: [] };
       const { session, user, device } = locked;
 
       switch (decision.kind) {
@@ -142,6 +145,7 @@ export class SessionRefreshService {
       sessionId: outcome.session.id,
       roles: user.roles,
       generation: outcome.generation,
+      authenticatedAt: outcome.session.authenticatedAt,
     });
     return {
       session: outcome.session,

@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { EventBus, SESSION_ENDED_CHANNEL, type SessionEndedMessage } from '../../../events/event-bus.js';
+import {
+  EventBus,
+  SESSION_ENDED_CHANNEL,
+  USER_ROLES_CHANGED_CHANNEL,
+  type SessionEndedMessage,
+  type UserRolesChangedMessage,
+} from '../../../events/event-bus.js';
+import type { Role } from '../../../kernel/role.js';
 import type { SessionAuthState } from '../data/session.repository.js';
 import { SessionStatus } from './session.js';
 
@@ -16,13 +23,13 @@ interface Entry {
  * database read can never bring the session back to life here.
  *
  * Ends reach every instance through the bus at once; SESSION_STATE_TTL (5 s by default) bounds
- * how long a state may be served from memory, and so the damage if such a message is lost
- * (Redis down, say) or a change has no message (a role changed in the database).
+ * how long a state may be served from memory, and so the damage if such a message (or a change
+ * of roles') is lost, Redis being down, say.
  */
 @Injectable()
 export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   private readonly entries = new Map<string, Entry>();
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
   private cleanup: NodeJS.Timeout | undefined;
 
   private readonly ttlMs: number;
@@ -35,15 +42,20 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
-      this.markEnded(message.sessionId, message.status === 'EXPIRED' ? SessionStatus.EXPIRED : SessionStatus.REVOKED),
+    this.unsubscribe.push(
+      await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
+        this.markEnded(message.sessionId, message.status === 'EXPIRED' ? SessionStatus.EXPIRED : SessionStatus.REVOKED),
+      ),
+      await this.bus.subscribe<UserRolesChangedMessage>(USER_ROLES_CHANGED_CHANNEL, (message) =>
+        this.setRoles(message.userId, message.roles as Role[]),
+      ),
     );
     this.cleanup = setInterval(() => this.dropStale(), this.ttlMs);
     this.cleanup.unref();
   }
 
   onApplicationShutdown(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     clearInterval(this.cleanup);
   }
 
@@ -68,6 +80,13 @@ export class SessionStateCache implements OnModuleInit, OnApplicationShutdown {
   update(sessionId: string, changes: Partial<Pick<SessionAuthState, 'lastActivityAt' | 'committedGeneration'>>): void {
     const entry = this.entries.get(sessionId);
     if (entry && entry.state.status === SessionStatus.ACTIVE) entry.state = { ...entry.state, ...changes };
+  }
+
+  /** A demotion or a promotion: the user's cached sessions act with `roles` from now on. */
+  setRoles(userId: string, roles: readonly Role[]): void {
+    for (const entry of this.entries.values()) {
+      if (entry.state.userId === userId) entry.state = { ...entry.state, roles };
+    }
   }
 
   markEnded(sessionId: string, status: SessionStatus): void {

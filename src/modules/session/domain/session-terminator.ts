@@ -22,9 +22,12 @@ export class SessionTerminator {
   }
 
   endAllOfUser(userId: string, exceptSessionId: string | null, reason: SessionEndReason, client?: ClientInfo): Promise<Session[]> {
-    return this.userChange.run(userId, client, async (change) =>
-      this.ended(change, await this.sessions.endAllForUser(change.tx, userId, exceptSessionId, reason, change.now)),
-    );
+    return this.userChange.run(userId, client, (change) => this.endAllLocked(change, exceptSessionId, reason));
+  }
+
+  /** Inside a change: ends every session of its user but `exceptSessionId`. */
+  async endAllLocked(change: ChangeScope, exceptSessionId: string | null, reason: SessionEndReason): Promise<Session[]> {
+    return this.ended(change, await this.sessions.endAllForUser(change.tx, change.userId, exceptSessionId, reason, change.now));
   }
 
   endExpiredOfUser(userId: string, idleTimeoutMs: number): Promise<Session[]> {

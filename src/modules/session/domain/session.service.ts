@@ -6,6 +6,7 @@ import { SessionRepository } from '../data/session.repository.js';
 import { SessionEndReason, SessionStatus, type Session } from './session.js';
 import { expiryAt } from './session-expiry.policy.js';
 import { SessionTerminator } from './session-terminator.js';
+import { SessionStepUp } from './session-step-up.js';
 import { isAdmin, type Actor } from './session-grant.js';
 
 /** Listing and ending sessions. Logins live in SessionLoginService, rotation in SessionRefreshService. */
@@ -14,6 +15,7 @@ export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly terminator: SessionTerminator,
+    private readonly stepUp: SessionStepUp,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -38,6 +40,8 @@ export class SessionService {
   async revokeAll(actor: Actor, options: { exceptCurrent?: boolean; userId?: string }): Promise<number> {
     const userId = options.userId ?? actor.userId;
     this.assertMayActFor(actor, userId);
+    // Ending every session, the caller's own included, is a sensitive operation; "everywhere else" is not.
+    if (!options.exceptCurrent) await this.stepUp.assertRecent(actor);
     const own = userId === actor.userId;
     const ended = await this.terminator.endAllOfUser(
       userId,

@@ -14,6 +14,10 @@ export enum SessionEndReason {
   SESSION_LIMIT = 'SESSION_LIMIT',
   DEVICE_UNTRUSTED = 'DEVICE_UNTRUSTED',
   PASSWORD_CHANGED = 'PASSWORD_CHANGED',
+  ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
+  /** "This wasn't me": the user reported the alert that named the session. */
+  REPORTED_BY_USER = 'REPORTED_BY_USER',
+  DEVICE_REMOVED = 'DEVICE_REMOVED',
 }
 
 export interface Session {
@@ -23,6 +27,8 @@ export interface Session {
   readonly status: SessionStatus;
   readonly endReason: SessionEndReason | null;
   readonly createdAt: Date;
+  /** When the user last proved who they are on this session: the login, or a later reauthenticate. */
+  readonly authenticatedAt: Date;
   readonly lastActivityAt: Date;
   /** The absolute end: login time + the refresh-token lifetime chosen at login. */
   readonly expiresAt: Date;

@@ -29,6 +29,8 @@ export class ChangeScope {
     readonly now: Date,
     readonly client: ClientInfo | undefined,
     private readonly versionAtStart: number,
+    /** Read under the lock: a login or a reauthentication checks it here, where a disable cannot slip in between. */
+    readonly userDisabledAt: Date | null = null,
   ) {
     this.lastVersion = versionAtStart;
   }
@@ -86,9 +88,9 @@ export class UserChange {
   /** Runs `work` as one change of the user's; throws when the user does not exist. */
   async run<T>(userId: string, client: ClientInfo | undefined, work: (change: ChangeScope) => Promise<T>): Promise<T> {
     const { result, events } = await this.repository.transaction(async (tx) => {
-      const version = await this.repository.lock(tx, userId);
-      if (version === undefined) throw new Error(`No user ${userId} to change`);
-      const change = new ChangeScope(tx, userId, this.clock.now(), client, version);
+      const locked = await this.repository.lock(tx, userId);
+      if (!locked) throw new Error(`No user ${userId} to change`);
+      const change = new ChangeScope(tx, userId, this.clock.now(), client, locked.version, locked.disabledAt);
       const result = await work(change);
       await this.finish(change);
       return { result, events: change.events };

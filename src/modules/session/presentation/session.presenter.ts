@@ -15,6 +15,7 @@ export function toSessionType(session: Session, currentSessionId: string | undef
     status: session.status,
     endReason: session.endReason,
     createdAt: session.createdAt,
+    authenticatedAt: session.authenticatedAt,
     lastActivityAt: session.lastActivityAt,
     idleExpiresAt: idleExpiresAt(session.lastActivityAt, idleTimeoutMs),
     expiresAt: session.expiresAt,

@@ -32,6 +32,11 @@ export class SessionType {
   @Field(() => GraphQLISODateTime)
   createdAt: Date;
 
+  @Field(() => GraphQLISODateTime, {
+    description: 'When the user last proved who they are on this session: the login, or a later reauthenticate.',
+  })
+  authenticatedAt: Date;
+
   @Field(() => GraphQLISODateTime)
   lastActivityAt: Date;
 

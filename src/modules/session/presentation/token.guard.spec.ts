@@ -62,7 +62,7 @@ async function buildApp() {
     guard: moduleRef.get(TokenGuard),
     verifier: moduleRef.get(TokenVerifier),
     mint: async (userId: string = randomUUID()) =>
-      (await signer.sign({ userId, sessionId: randomUUID(), roles: [Role.USER], generation: 0 })).token,
+      (await signer.sign({ userId, sessionId: randomUUID(), roles: [Role.USER], generation: 0, authenticatedAt: new Date() })).token,
   };
 }
 

@@ -5,6 +5,8 @@ export interface AccessTokenRequest {
   readonly sessionId: string;
   readonly roles: readonly Role[];
   readonly generation: number;
+  /** When the user last proved who they are on the session (`auth_time`, RFC 9068 §2.2.1). */
+  readonly authenticatedAt: Date;
 }
 
 export interface SignedAccessToken {

@@ -22,11 +22,12 @@ export class TokenSigner {
     const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
     const expiresAt = issuedAt + Math.floor(this.config.accessTokenTtlMs / 1000);
     // Every claim in the payload, timed by the injected Clock (jsonwebtoken's expiresIn and its
-    // default iat read Date.now()), in the order jose wrote them: tokens are byte for byte as before.
+    // default iat read Date.now()), in the order jose wrote them (auth_time added since).
     const claims = {
       sid: request.sessionId,
       roles: [...request.roles],
       gen: request.generation,
+      auth_time: Math.floor(request.authenticatedAt.getTime() / 1000),
       iss: this.config.jwtIssuer,
       aud: this.config.jwtAudience,
       sub: request.userId,

@@ -79,15 +79,27 @@ describe('TokenSigner and TokenVerifier', () => {
     jwt = moduleRef.get(JwtService);
   });
 
-  const mint = () => signer.sign({ userId: randomUUID(), sessionId: randomUUID(), roles: [Role.USER, Role.ADMIN], generation: 3 });
+  const mint = () =>
+    signer.sign({
+      userId: randomUUID(),
+      sessionId: randomUUID(),
+      roles: [Role.USER, Role.ADMIN],
+      generation: 3,
+      authenticatedAt: clock.now(),
+    });
 
   describe('signing through JwtService', () => {
-    it('writes the very bytes jose’s SignJWT wrote: header, claims and their order, RS256 signature', async () => {
-      const request = { userId: randomUUID(), sessionId: randomUUID(), roles: [Role.USER], generation: 2 };
+    it('writes the very bytes jose’s SignJWT writes: header, claims and their order, RS256 signature', async () => {
+      const request = { userId: randomUUID(), sessionId: randomUUID(), roles: [Role.USER], generation: 2, authenticatedAt: clock.now() };
       const { token, expiresAt } = await signer.sign(request);
       const { jti } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string };
       const issuedAt = epoch(clock.now());
-      const byJose = await new SignJWT({ sid: request.sessionId, roles: request.roles, gen: request.generation })
+      const byJose = await new SignJWT({
+        sid: request.sessionId,
+        roles: request.roles,
+        gen: request.generation,
+        auth_time: epoch(request.authenticatedAt),
+      })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: OUR_KID })
         .setIssuer(config.jwtIssuer)
         .setAudience(config.jwtAudience)
@@ -110,7 +122,13 @@ describe('TokenSigner and TokenVerifier', () => {
 
   describe('verifying', () => {
     it('accepts its own tokens and answers their claims', async () => {
-      const request = { userId: randomUUID(), sessionId: randomUUID(), roles: [Role.USER, Role.ADMIN], generation: 3 };
+      const request = {
+        userId: randomUUID(),
+        sessionId: randomUUID(),
+        roles: [Role.USER, Role.ADMIN],
+        generation: 3,
+        authenticatedAt: new Date(epoch(clock.now()) * 1000),
+      };
       const { token, expiresAt } = await signer.sign(request);
       expect(await verifier.verify(token)).toMatchObject({ ...request, expiresAt, issuedAt: clock.now() });
     });

@@ -173,7 +173,7 @@ function hasExpired(expiresAt: Date, now: Date): boolean {
  */
 function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
   if (!isRecord(payload)) throw invalidToken();
-  const { sub, sid, jti, iat, exp, nbf, roles, gen } = payload;
+  const { sub, sid, jti, iat, exp, nbf, roles, gen, auth_time: authTime } = payload;
   if (
     typeof sub !== 'string' ||
     !UUID.test(sub) ||
@@ -183,6 +183,7 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     typeof iat !== 'number' ||
     typeof exp !== 'number' ||
     (nbf !== undefined && typeof nbf !== 'number') ||
+    (authTime !== undefined && typeof authTime !== 'number') ||
     !Number.isSafeInteger(gen) ||
     (gen as number) < 0 ||
     !Array.isArray(roles) ||
@@ -198,6 +199,7 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     sessionId: sid,
     roles: roles as Role[],
     generation: gen as number,
+    ...(typeof authTime === 'number' ? { authenticatedAt: new Date(authTime * 1000) } : {}),
     tokenId: jti,
     issuedAt: new Date(iat * 1000),
     expiresAt,

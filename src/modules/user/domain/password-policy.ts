@@ -12,11 +12,11 @@ const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Cf}]*$/u;
  * 12 characters not counting spaces around it (what people see, so characters are code points,
  * not UTF-16 units), at most 128, not only invisible characters, and not the account's own email
  * in any case or form. The password itself is used as given; only the checks look past its spaces.
- * Throws BAD_USER_INPUT naming the `password` field.
+ * Throws BAD_USER_INPUT naming the input's `field`.
  */
-export function assertPasswordPolicy(password: string, email: string): void {
+export function assertPasswordPolicy(password: string, email: string, field = 'password'): void {
   const problem = problemOf(password, email);
-  if (problem) throw new DomainError('BAD_USER_INPUT', problem, { fields: ['password'] });
+  if (problem) throw new DomainError('BAD_USER_INPUT', problem, { fields: [field] });
 }
 
 function problemOf(password: string, email: string): string | undefined {

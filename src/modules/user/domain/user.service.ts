@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DomainError } from '../../../common/domain-error.js';
 import { Role } from '../../../kernel/role.js';
@@ -49,6 +50,36 @@ export class UserService implements OnApplicationBootstrap {
 
   async getById(id: string): Promise<User | undefined> {
     return this.users.getById(id);
+  }
+
+  /**
+   * The hash a password change stores, once the new password passes the policy and differs from
+   * the current one (which the caller has already verified); its own argon2id work, outside any
+   * transaction.
+   */
+  async hashNewPassword(user: User, currentPassword: string, newPassword: string): Promise<string> {
+    assertPasswordPolicy(newPassword, user.email, 'newPassword');
+    if (newPassword === currentPassword) {
+      throw new DomainError('BAD_USER_INPUT', 'The new password must differ from the current one.', { fields: ['newPassword'] });
+    }
+    return this.passwords.hash(newPassword);
+  }
+
+  /** Inside a change holding the user's lock, as the writes below. */
+  setPasswordHash(tx: EntityManager, userId: string, passwordHash: string): Promise<void> {
+    return this.users.setPasswordHash(tx, userId, passwordHash);
+  }
+
+  setDisabledAt(tx: EntityManager, userId: string, disabledAt: Date | null): Promise<User | undefined> {
+    return this.users.setDisabledAt(tx, userId, disabledAt);
+  }
+
+  setRoles(tx: EntityManager, userId: string, roles: readonly Role[]): Promise<{ user: User; previousRoles: Role[] } | undefined> {
+    return this.users.setRoles(tx, userId, roles);
+  }
+
+  countOtherActiveAdmins(tx: EntityManager, userId: string): Promise<number> {
+    return this.users.countOtherActiveAdmins(tx, userId);
   }
 
   /**

@@ -5,6 +5,8 @@ export interface User {
   readonly email: string;
   readonly roles: readonly Role[];
   readonly createdAt: Date;
+  /** Set by an administrator: the account has no session and cannot sign in until enabled. */
+  readonly disabledAt: Date | null;
 }
 
 /**

@@ -53,6 +53,16 @@ export class UserResolver {
     return user.createdAt ?? this.load(user).then((full) => full.createdAt);
   }
 
+  @ResolveField(() => Boolean)
+  disabled(@Parent() user: UserSource): Promise<boolean> | boolean {
+    return user.disabled ?? this.load(user).then((full) => full.disabled);
+  }
+
+  @ResolveField(() => GraphQLISODateTime, { nullable: true })
+  disabledAt(@Parent() user: UserSource): Promise<Date | null> | Date | null {
+    return user.disabledAt !== undefined ? user.disabledAt : this.load(user).then((full) => full.disabledAt);
+  }
+
   private load(user: UserSource): Promise<UserType> {
     let pending = this.loaded.get(user);
     if (!pending) {

@@ -17,6 +17,12 @@ export class UserType {
 
   @Field(() => GraphQLISODateTime)
   createdAt: Date;
+
+  @Field(() => Boolean, { description: 'Set by an administrator; a disabled account has no active session and cannot log in.' })
+  disabled: boolean;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  disabledAt: Date | null;
 }
 
 export const toUserType = (user: User): UserType => ({
@@ -24,4 +30,6 @@ export const toUserType = (user: User): UserType => ({
   email: user.email,
   roles: [...user.roles],
   createdAt: user.createdAt,
+  disabled: user.disabledAt !== null,
+  disabledAt: user.disabledAt,
 });

@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import type { Actor } from '../../session/domain/session-grant.js';
+import { SessionReauthentication } from '../../session/domain/session-reauthentication.js';
+import { CurrentActor } from '../../session/presentation/current-actor.decorator.js';
+import { toSessionPayload, withDevice } from '../../session/presentation/session.presenter.js';
+import { AccountService } from '../domain/account.service.js';
+import { passwordRequired } from '../domain/account.errors.js';
+import { ChangePasswordInput, ReauthenticateInput } from './account.inputs.js';
+
+/** The REST mirror of the account's own operations, beside /api/auth/session. */
+@Controller('api/auth')
+export class AccountController {
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly reauthentication: SessionReauthentication,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('password/change')
+  @HttpCode(200)
+  async changePassword(@CurrentActor() actor: Actor, @Body() body: ChangePasswordInput) {
+    return { endedSessions: await this.accounts.changePassword(actor, body.currentPassword, body.newPassword) };
+  }
+
+  @Post('reauthenticate')
+  @HttpCode(200)
+  async reauthenticate(@CurrentActor() actor: Actor, @Body() body: ReauthenticateInput) {
+    if (!body.password) throw passwordRequired();
+    const grant = await this.reauthentication.withPassword(actor, body.password);
+    const payload = toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
+    return { ...payload, session: withDevice(payload.session, grant.device) };
+  }
+}
