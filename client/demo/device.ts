@@ -5,9 +5,9 @@
  *
  *   npx tsx client/demo/device.ts --email alice@example.com --password '…' --name laptop [--register]
  *
- * Type a command (revoke, trust, logout…; Enter lists the sessions); typing counts as using the
- * app. With --idle the demo does not otherwise pretend to be used, so the service's idle timeout
- * ends its session.
+ * Type a command (revoke, trust, rename, remove, logout…; Enter lists the sessions); typing
+ * counts as using the app. With --idle the demo does not otherwise pretend to be used, so the
+ * service's idle timeout ends its session.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,9 +16,19 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { EncryptedFileTokenStore, SessionClient, SessionSync, TesseraError, type Session, type SessionEvent } from '../src/node.js';
+import {
+  EncryptedFileTokenStore,
+  isReauthenticationRequired,
+  SessionClient,
+  SessionSync,
+  TesseraError,
+  type Session,
+  type SessionEvent,
+} from '../src/node.js';
 
-const COMMANDS = 'commands: Enter or "list", "revoke <id prefix>", "revoke-others", "trust <id prefix>", "untrust <id prefix>", "logout"';
+const COMMANDS =
+  'commands: Enter or "list", "revoke <id prefix>", "revoke-others", "trust <id prefix>", "untrust <id prefix>", ' +
+  '"rename <id prefix> <name>", "remove <id prefix>", "sign-out-everywhere", "logout"';
 const USAGE = `usage: npm run demo:device -- --email <email> [--password <password>] [--name <device name>]
        [--url http://127.0.0.1:3000] [--register] [--idle] [--logout-on-exit] [--state-dir <dir>]`;
 
@@ -76,7 +86,7 @@ async function main(): Promise<void> {
 
 /** What a person can do from the terminal, on the session whose id starts with the prefix they type. */
 async function runCommand(client: SessionClient, sync: SessionSync, line: string): Promise<void> {
-  const [command, prefix = ''] = line.split(/\s+/);
+  const [command, prefix = '', ...rest] = line.split(/\s+/);
   const session = () => {
     const found = sync.sessions.filter((candidate) => prefix && candidate.id.startsWith(prefix));
     if (found.length !== 1) throw new Error(`no single session starts with "${prefix}"`);
@@ -93,16 +103,42 @@ async function runCommand(client: SessionClient, sync: SessionSync, line: string
       say(`ended ${await client.revokeAllSessions({ exceptCurrent: true })} other session(s)`);
       return;
     case 'trust':
-      await client.trustDevice(session().device.id);
+      await withStepUp(client, () => client.trustDevice(session().device.id));
       return;
     case 'untrust':
       await client.untrustDevice(session().device.id);
+      return;
+    case 'rename':
+      await client.renameDevice(session().device.id, rest.join(' '));
+      return;
+    case 'remove':
+      await withStepUp(client, () => client.removeDevice(session().device.id));
+      return;
+    case 'sign-out-everywhere':
+      await withStepUp(client, () => client.signOutEverywhere());
       return;
     case 'logout':
       await client.logout();
       return;
     default:
       say(COMMANDS);
+  }
+}
+
+/**
+ * A sensitive operation (trusting or removing a device, signing out everywhere) once the login is
+ * older than the service's REAUTHENTICATION_MAX_AGE: the demo answers the step-up with the
+ * --password it was given, where an app would ask the person, then sends the operation again.
+ */
+async function withStepUp<T>(client: SessionClient, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!isReauthenticationRequired(error)) throw error;
+    if (!args.password) throw new Error('the service asks for the password again: start the demo with --password', { cause: error });
+    say('the service asks for the password again; confirming with --password');
+    await client.reauthenticate(args.password);
+    return operation();
   }
 }
 

@@ -1,10 +1,15 @@
-import { NETWORK_ERROR, TesseraError } from './tessera-error.js';
+import { NETWORK_ERROR, REAUTHENTICATION_REQUIRED, ReauthenticationRequiredError, TesseraError } from './tessera-error.js';
 
 export type FetchFunction = typeof fetch;
 
 interface GraphQLErrorBody {
   readonly message?: unknown;
-  readonly extensions?: { readonly code?: unknown; readonly retryAfterSeconds?: unknown; readonly fields?: unknown };
+  readonly extensions?: {
+    readonly code?: unknown;
+    readonly retryAfterSeconds?: unknown;
+    readonly fields?: unknown;
+    readonly maxAgeSeconds?: unknown;
+  };
 }
 
 /** GraphQL over HTTP POST to `<baseUrl>/graphql`, every failure turned into a TesseraError. */
@@ -50,6 +55,10 @@ function toTesseraError(error: GraphQLErrorBody, response?: Response): TesseraEr
   const extensions = error.extensions ?? {};
   const code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR';
   const message = typeof error.message === 'string' ? error.message : code;
+  if (code === REAUTHENTICATION_REQUIRED) {
+    const maxAgeSeconds = typeof extensions.maxAgeSeconds === 'number' ? extensions.maxAgeSeconds : undefined;
+    return new ReauthenticationRequiredError(message, { maxAgeSeconds });
+  }
   const retryAfterSeconds =
     typeof extensions.retryAfterSeconds === 'number' ? extensions.retryAfterSeconds : response ? retryAfterHeader(response) : undefined;
   const fields = Array.isArray(extensions.fields)

@@ -12,11 +12,21 @@ export {
   type TokenRefreshedInfo,
 } from './token-refresher.js';
 export { MemoryTokenStore, type StoredSession, type TokenStore } from './token-store.js';
-export { isTesseraError, NETWORK_ERROR, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
+export {
+  isReauthenticationRequired,
+  isTesseraError,
+  NETWORK_ERROR,
+  REAUTHENTICATION_REQUIRED,
+  ReauthenticationRequiredError,
+  SIGN_OUT_CODES,
+  TesseraError,
+  TRANSIENT_CODES,
+} from './tessera-error.js';
 export { GraphQLTransport, type FetchFunction } from './graphql-transport.js';
 export { applySessionEvent, sortSessions } from './session-list.js';
 export type {
   AlertSeverity,
+  ChangePasswordInput,
   DateTime,
   Device,
   DeviceInput,

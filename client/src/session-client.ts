@@ -3,20 +3,28 @@ import {
   ACKNOWLEDGE_ALERT,
   ACTIVE_SESSIONS,
   ALERTS,
+  CHANGE_PASSWORD,
   CREATE_SESSION,
   DEVICES,
+  DISABLE_USER,
+  ENABLE_USER,
   LOGOUT,
   ME,
+  REAUTHENTICATE,
   REGISTER,
+  REMOVE_DEVICE,
+  RENAME_DEVICE,
+  REPORT_ALERT,
   REVOKE_ALL_SESSIONS,
   REVOKE_SESSION,
+  SET_USER_ROLES,
   TRUST_DEVICE,
   UNTRUST_DEVICE,
 } from './graphql-operations.js';
 import { isTesseraError, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
 import { TokenRefresher, type RefreshRetryPolicy, type SignedOutReason } from './token-refresher.js';
 import type { TokenStore } from './token-store.js';
-import type { Device, LoginInput, LoginResult, Session, SessionAlert, SessionPayload, User } from './types.js';
+import type { ChangePasswordInput, Device, LoginInput, LoginResult, Role, Session, SessionAlert, SessionPayload, User } from './types.js';
 
 export interface SessionClientOptions {
   /** The service's base URL, e.g. http://127.0.0.1:3000 (GraphQL at /graphql, graphql-ws on the same path). */
@@ -140,6 +148,56 @@ export class SessionClient {
     return (await this.request<{ acknowledgeAlert: SessionAlert }>(ACKNOWLEDGE_ALERT, { alertId })).acknowledgeAlert;
   }
 
+  /**
+   * "This wasn't me": the service ends the session the alert names, untrusts its device and
+   * acknowledges the alert. Resolves to the acknowledged alert; when the alert named this
+   * device's own session, this client is signed out.
+   */
+  async reportAlert(alertId: string): Promise<SessionAlert> {
+    const alert = (await this.request<{ reportAlert: SessionAlert }>(REPORT_ALERT, { alertId })).reportAlert;
+    if (alert.sessionId !== null && alert.sessionId === this.currentSessionId) await this.refresher.signOut('SESSION_REVOKED');
+    return alert;
+  }
+
+  /**
+   * Changes the password. Every other session of the user ends (PASSWORD_CHANGED); this one
+   * stays signed in. Resolves to how many sessions ended. A new password the service refuses
+   * (too short, the current one, the email) is BAD_USER_INPUT with `fields`; a wrong current
+   * password is INVALID_CREDENTIALS.
+   */
+  async changePassword(input: ChangePasswordInput): Promise<number> {
+    const variables = { input: { currentPassword: input.currentPassword, newPassword: input.newPassword } };
+    return (await this.request<{ changePassword: number }>(CHANGE_PASSWORD, variables)).changePassword;
+  }
+
+  /**
+   * A fresh proof of identity, the answer to a ReauthenticationRequiredError: afterwards the
+   * operation that asked for it goes through. The service answers with new tokens for the same
+   * session, which replace the stored ones as a refresh's would. Resolves to the session, whose
+   * `authenticatedAt` is now. A wrong password is INVALID_CREDENTIALS and changes nothing.
+   */
+  async reauthenticate(password: string): Promise<Session> {
+    let sentWith: string | undefined;
+    const exchange = async (accessToken: string) => {
+      sentWith = accessToken;
+      try {
+        const data = await this.transport.execute<{ reauthenticate: SessionPayload }>(REAUTHENTICATE, { input: { password } }, accessToken);
+        return data.reauthenticate;
+      } catch (error) {
+        if (error instanceof TesseraError) await this.signOutIfEnded(error.code);
+        throw error;
+      }
+    };
+    try {
+      return (await this.refresher.reissue(exchange)).session;
+    } catch (error) {
+      if (!isTesseraError(error, 'TOKEN_EXPIRED') || sentWith === undefined) throw error;
+    }
+    // As in request(): the device's clock is behind the service's; renew and send once more.
+    this.refresher.invalidate(sentWith);
+    return (await this.refresher.reissue(exchange)).session;
+  }
+
   /** Ends one of the user's sessions; ending this device's own session signs it out. */
   async revokeSession(sessionId: string): Promise<Session> {
     const session = (await this.request<{ revokeSession: Session }>(REVOKE_SESSION, { sessionId })).revokeSession;
@@ -147,7 +205,10 @@ export class SessionClient {
     return session;
   }
 
-  /** Ends the user's sessions; with exceptCurrent this device stays signed in. Resolves to how many ended. */
+  /**
+   * Ends the user's sessions; with exceptCurrent this device stays signed in. Resolves to how
+   * many ended. Without exceptCurrent it is a sensitive operation (ReauthenticationRequiredError).
+   */
   async revokeAllSessions(options: { exceptCurrent: boolean }): Promise<number> {
     const data = await this.request<{ revokeAllSessions: number }>(REVOKE_ALL_SESSIONS, {
       input: { exceptCurrent: options.exceptCurrent },
@@ -156,6 +217,15 @@ export class SessionClient {
     return data.revokeAllSessions;
   }
 
+  /**
+   * "Sign out everywhere": ends every session of the user, this one included, so this client is
+   * signed out too. Resolves to how many ended. Sensitive (ReauthenticationRequiredError).
+   */
+  signOutEverywhere(): Promise<number> {
+    return this.revokeAllSessions({ exceptCurrent: false });
+  }
+
+  /** Sensitive (ReauthenticationRequiredError): a trusted device stays signed in longer. */
   async trustDevice(deviceId: string): Promise<Device> {
     return (await this.request<{ trustDevice: Device }>(TRUST_DEVICE, { deviceId })).trustDevice;
   }
@@ -165,6 +235,39 @@ export class SessionClient {
     const device = (await this.request<{ untrustDevice: Device }>(UNTRUST_DEVICE, { deviceId })).untrustDevice;
     if (deviceId === this.refresher.deviceId) await this.refresher.signOut('SESSION_REVOKED');
     return device;
+  }
+
+  /** The user's own name for a device, shown on every device; the app's name for it no longer replaces it. */
+  async renameDevice(deviceId: string, name: string): Promise<Device> {
+    return (await this.request<{ renameDevice: Device }>(RENAME_DEVICE, { deviceId, name })).renameDevice;
+  }
+
+  /**
+   * Forgets a device: its sessions end (DEVICE_REMOVED), and should it sign in again it is a new
+   * device. Removing this one signs it out. Sensitive (ReauthenticationRequiredError).
+   */
+  async removeDevice(deviceId: string): Promise<boolean> {
+    const removed = (await this.request<{ removeDevice: boolean }>(REMOVE_DEVICE, { deviceId })).removeDevice;
+    if (deviceId === this.refresher.deviceId) await this.refresher.signOut('SESSION_REVOKED');
+    return removed;
+  }
+
+  /**
+   * Admins only: the account can no longer sign in and its sessions end (ACCOUNT_DISABLED).
+   * Sensitive (ReauthenticationRequiredError).
+   */
+  async disableUser(userId: string): Promise<User> {
+    return (await this.request<{ disableUser: User }>(DISABLE_USER, { userId })).disableUser;
+  }
+
+  /** Admins only: the account can sign in again (its ended sessions stay ended). */
+  async enableUser(userId: string): Promise<User> {
+    return (await this.request<{ enableUser: User }>(ENABLE_USER, { userId })).enableUser;
+  }
+
+  /** Admins only: replaces the account's roles. Sensitive (ReauthenticationRequiredError). */
+  async setUserRoles(userId: string, roles: readonly Role[]): Promise<User> {
+    return (await this.request<{ setUserRoles: User }>(SET_USER_ROLES, { userId, roles: [...roles] })).setUserRoles;
   }
 
   /**

@@ -24,8 +24,20 @@ export function applySessionEvent(sessions: readonly Session[], event: SessionEv
         : sessions;
     case 'DEVICE_TRUSTED':
     case 'DEVICE_UNTRUSTED':
+    case 'DEVICE_UPDATED':
       return event.device ? withDevice(sessions, event.device) : sessions;
+    case 'DEVICE_REMOVED': {
+      // Its sessions have ended; their own events say so too, but may come after this one.
+      const removed = event.device?.id;
+      return removed !== undefined && sessions.some((session) => session.device.id === removed)
+        ? sessions.filter((session) => session.device.id !== removed)
+        : sessions;
+    }
     case 'ALERT_RAISED':
+    case 'ALERT_ACKNOWLEDGED':
+      return sessions;
+    default:
+      // An event type from a newer service: nothing this list knows how to apply.
       return sessions;
   }
 }

@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws/client';
 import { SESSION_EVENTS } from './graphql-operations.js';
 import { Listeners } from './listeners.js';
 import type { SessionClient } from './session-client.js';
+import type { SignedOutReason } from './token-refresher.js';
 import { SIGN_OUT_CODES, TesseraError } from './tessera-error.js';
 import type { Session, SessionEvent } from './types.js';
 import { applySessionEvent, sortSessions } from './session-list.js';
@@ -188,10 +189,7 @@ export class SessionSync {
   }
 
   private receive(event: SessionEvent): void {
-    const ownSessionEnded =
-      event.sessionId !== null &&
-      event.sessionId === this.client.currentSessionId &&
-      (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED');
+    const ownSessionEnded = this.ownSessionEndedBy(event);
     if (this.lastVersion !== undefined && event.version <= this.lastVersion) return; // already seen (a redelivery)
     // The first event after a (re)connection has no predecessor to compare with: an event that
     // slipped between the list's fetch and the subscription taking effect would go unnoticed.
@@ -199,12 +197,26 @@ export class SessionSync {
     this.lastVersion = event.version;
     this.events.emit(event);
     if (ownSessionEnded) {
-      void this.client.refresher.signOut(event.type);
+      void this.client.refresher.signOut(ownSessionEnded);
       return;
     }
     if (this.refetching) this.heldDuringRefetch.push(event);
     this.setList(applySessionEvent(this.list, event));
     if (mayHaveMissed) void this.refetch().catch(() => undefined);
+  }
+
+  /** The sign-out reason when the event ends this device's own session; undefined otherwise. */
+  private ownSessionEndedBy(event: SessionEvent): SignedOutReason | undefined {
+    if (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED') {
+      if (event.sessionId === null || event.sessionId !== this.client.currentSessionId) return undefined;
+      // The app can tell the user why no sign-in will work for now.
+      return event.session?.endReason === 'ACCOUNT_DISABLED' ? 'ACCOUNT_DISABLED' : event.type;
+    }
+    // Forgetting a device ends its sessions: this one's own event may come later, or not before the socket closes.
+    if (event.type === 'DEVICE_REMOVED' && event.device !== null && event.device.id === this.client.currentDeviceId) {
+      return 'SESSION_REVOKED';
+    }
+    return undefined;
   }
 
   private async fetchList(): Promise<void> {

@@ -52,8 +52,8 @@ const EXPIRY_SAFETY_MS = 10_000;
  * - Single flight: however many callers need a new token at once, one refresh goes out.
  * - A network failure is retried with backoff and the same refresh token: the service answers a
  *   retried parent with the same successor (DESIGN.md decision 4), so nothing is lost.
- * - REFRESH_TOKEN_REUSED, INVALID_REFRESH_TOKEN, SESSION_REVOKED and SESSION_EXPIRED clear the
- *   store and emit onSignedOut once.
+ * - REFRESH_TOKEN_REUSED, INVALID_REFRESH_TOKEN, SESSION_REVOKED, SESSION_EXPIRED and
+ *   ACCOUNT_DISABLED (SIGN_OUT_CODES) clear the store and emit onSignedOut once.
  * Tokens live in ES private fields, so logging this object shows none of them; the SDK itself logs nothing.
  */
 export class TokenRefresher {
@@ -197,7 +197,7 @@ export class TokenRefresher {
     return this.activity.add(listener);
   }
 
-  /** After every renewal (not after login); the info carries no token. */
+  /** After every renewal, a reauthentication's included (not after login); the info carries no token. */
   onRefreshed(listener: (info: TokenRefreshedInfo) => void): () => void {
     return this.refreshed.add(listener);
   }
@@ -257,8 +257,7 @@ export class TokenRefresher {
         // service answers with this same successor, which nobody has used yet.
         await this.store.write({ refreshToken: payload.tokens.refreshToken, sessionId: payload.session.id });
         this.refreshCount += 1;
-        this.keep(payload);
-        this.refreshed.emit({ sessionId: payload.session.id, accessTokenExpiresAt: new Date(this.#access!.expiresAt) });
+        this.adopt(payload);
         return;
       } catch (error) {
         if (!(error instanceof TesseraError)) throw error;
@@ -271,6 +270,50 @@ export class TokenRefresher {
         if (epoch !== this.epoch) throw notSignedIn();
       }
     }
+  }
+
+  /**
+   * Sends an operation that answers with new tokens for this session (reauthenticate) and keeps
+   * them exactly as a refresh's. It takes the refresh's single-flight place: no refresh goes out
+   * beside it with the refresh token it replaces, and callers that need a token meanwhile wait
+   * for its answer (its failure is its caller's alone). `exchange` gets a valid access token to
+   * send the operation with.
+   */
+  async reissue(exchange: (accessToken: string) => Promise<SessionPayload>): Promise<SessionPayload> {
+    for (;;) {
+      const accessToken = await this.getAccessToken();
+      // A refresh that began while the token was handed out would race this one: let it finish first.
+      if (this.inFlight) {
+        await this.inFlight.catch(() => undefined);
+        continue;
+      }
+      const epoch = this.epoch;
+      const settled: { outcome?: { readonly payload: SessionPayload } | { readonly error: unknown } } = {};
+      const slot = (async () => {
+        try {
+          const answer = await exchange(accessToken);
+          if (epoch !== this.epoch) throw notSignedIn(); // signed out meanwhile: the answer must not revive the session
+          await this.store.write({ refreshToken: answer.tokens.refreshToken, sessionId: answer.session.id });
+          this.adopt(answer);
+          settled.outcome = { payload: answer };
+        } catch (error) {
+          // Kept for the caller alone: those who waited for a token meanwhile keep the one in
+          // hand rather than fail with a password they never typed.
+          settled.outcome = { error };
+        }
+      })().finally(() => (this.inFlight = undefined));
+      this.inFlight = slot;
+      await slot;
+      const outcome = settled.outcome ?? { error: notSignedIn() };
+      if ('error' in outcome) throw outcome.error;
+      return outcome.payload;
+    }
+  }
+
+  /** Renewed tokens, once stored (a refresh's or a reauthentication's): in use from now on, and announced. */
+  private adopt(payload: SessionPayload): void {
+    this.keep(payload);
+    this.refreshed.emit({ sessionId: payload.session.id, accessTokenExpiresAt: new Date(this.#access!.expiresAt) });
   }
 
   private markActivity(): void {

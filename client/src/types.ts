@@ -17,11 +17,32 @@ export type SessionEndReason =
   | 'ABSOLUTE_TIMEOUT'
   | 'SESSION_LIMIT'
   | 'DEVICE_UNTRUSTED'
-  | 'PASSWORD_CHANGED';
+  | 'PASSWORD_CHANGED'
+  | 'ACCOUNT_DISABLED'
+  | 'REPORTED_BY_USER'
+  | 'DEVICE_REMOVED';
 export type SessionEventType =
-  'SESSION_CREATED' | 'SESSION_REFRESHED' | 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'DEVICE_TRUSTED' | 'DEVICE_UNTRUSTED' | 'ALERT_RAISED';
+  | 'SESSION_CREATED'
+  | 'SESSION_REFRESHED'
+  | 'SESSION_REVOKED'
+  | 'SESSION_EXPIRED'
+  | 'DEVICE_TRUSTED'
+  | 'DEVICE_UNTRUSTED'
+  /** A device was renamed; carries `device`. */
+  | 'DEVICE_UPDATED'
+  /** A device was forgotten (its sessions end, each with an event of its own); carries `device`. */
+  | 'DEVICE_REMOVED'
+  | 'ALERT_RAISED'
+  /** An alert was acknowledged or reported on some device; carries `alert`. */
+  | 'ALERT_ACKNOWLEDGED';
 export type SessionAlertType =
-  'NEW_DEVICE' | 'REFRESH_TOKEN_REUSE' | 'NEW_IP_ADDRESS' | 'BRUTE_FORCE' | 'SESSION_LIMIT_REACHED' | 'SESSION_REVOKED_BY_ADMIN';
+  | 'NEW_DEVICE'
+  | 'REFRESH_TOKEN_REUSE'
+  | 'NEW_IP_ADDRESS'
+  | 'BRUTE_FORCE'
+  | 'SESSION_LIMIT_REACHED'
+  | 'SESSION_REVOKED_BY_ADMIN'
+  | 'PASSWORD_CHANGED';
 export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
 
 export interface User {
@@ -29,6 +50,9 @@ export interface User {
   readonly email: string;
   readonly roles: readonly Role[];
   readonly createdAt: DateTime;
+  /** A disabled account cannot sign in, and its sessions have ended; only an admin can enable it again. */
+  readonly disabled: boolean;
+  readonly disabledAt: DateTime | null;
 }
 
 export interface Device {
@@ -53,6 +77,11 @@ export interface Session {
   readonly status: SessionStatus;
   readonly endReason: SessionEndReason | null;
   readonly createdAt: DateTime;
+  /**
+   * When the user last proved who they are on this session: the login, or the last
+   * reauthenticate(). Sensitive operations need it recent (REAUTHENTICATION_REQUIRED).
+   */
+  readonly authenticatedAt: DateTime;
   readonly lastActivityAt: DateTime;
   readonly idleExpiresAt: DateTime;
   readonly expiresAt: DateTime;
@@ -100,6 +129,12 @@ export interface LoginInput {
   readonly email: string;
   readonly password: string;
   readonly device: DeviceInput;
+}
+
+/** The contract's ChangePasswordInput. */
+export interface ChangePasswordInput {
+  readonly currentPassword: string;
+  readonly newPassword: string;
 }
 
 /** What login hands back to the app; the tokens stay inside the SDK. */

@@ -1,6 +1,16 @@
-import { SessionClient, SessionSync, sortSessions } from './sdk.js';
+import { isReauthenticationRequired, SessionClient, SessionSync, sortSessions } from './sdk.js';
 import type { Device, DeviceInput, Session, SessionAlert, SessionEvent, TokenStore, User } from './sdk.js';
-import { describeError, isCode, signedOutNotice, type Notice } from './messages.js';
+import { deviceName } from './format.js';
+import {
+  describeError,
+  describePasswordRefusal,
+  isCode,
+  newPasswordProblem,
+  passwordChangedNotice,
+  signedOutNotice,
+  signedOutReasonOf,
+  type Notice,
+} from './messages.js';
 import { SessionTabLock } from './tab-lock.js';
 
 /** What the page shows; React renders it, the controller below is the only one that changes it. */
@@ -17,13 +27,41 @@ export interface SignedInState {
   readonly currentSessionId: string | null;
   readonly sessions: readonly Session[];
   readonly devices: readonly Device[];
+  /** The open alerts, and the acknowledged ones this page has heard of (all of them once the history was asked for). */
   readonly alerts: readonly SessionAlert[];
+  /** Whether the acknowledged alerts are shown beside the open ones. */
+  readonly alertHistory: boolean;
   /** Result or failure of the last action, or news from another device. */
   readonly notice?: Notice;
-  /** Ids of sessions, devices and alerts with an action under way, and 'all-others'. */
+  /** Ids of sessions, devices and alerts with an action under way, and 'all-others', 'everywhere', 'password', 'alert-history'. */
   readonly busy: ReadonlySet<string>;
   /** Whether the live feed is connected; while it is not, changes elsewhere do not show. */
   readonly live: boolean;
+  /** A sensitive action the service held back until the person enters their password again. */
+  readonly stepUp?: StepUp;
+}
+
+/** The step-up prompt: what waits for the password, and how recent the service wants it. */
+export interface StepUp {
+  /** What the person asked for, as in the notices: "Trusting the device". */
+  readonly action: string;
+  readonly maxAgeSeconds?: number;
+}
+
+/** The service's limit on a device name, in characters as people count them (code points). */
+export const DEVICE_NAME_MAX_LENGTH = 64;
+
+/**
+ * Why the service would refuse a device name, or undefined when it would take it: checked here
+ * so that the answer comes at once. Spaces around the name do not count; control and invisible
+ * formatting characters are refused, since they could hide or reorder what the list shows.
+ */
+export function deviceNameProblem(name: string): string | undefined {
+  const trimmed = name.trim().normalize('NFC');
+  if (trimmed.length === 0) return 'Enter a name for the device.';
+  if ([...trimmed].length > DEVICE_NAME_MAX_LENGTH) return `A device name can have at most ${DEVICE_NAME_MAX_LENGTH} characters.`;
+  if (/[\p{Cc}\p{Cf}]/u.test(trimmed)) return 'A device name cannot hold control or invisible formatting characters.';
+  return undefined;
 }
 
 export interface AccountOptions {
@@ -54,6 +92,11 @@ function thisDeviceFirst(sessions: readonly Session[], currentSessionId: string 
   return sortSessions(sessions).sort((a, b) => Number(isCurrent(b, currentSessionId)) - Number(isCurrent(a, currentSessionId)));
 }
 
+/** Replaces the item with the same id, leaving the list as it is when there is none. */
+function update<T extends { id: string }>(items: readonly T[], item: T): readonly T[] {
+  return items.some((existing) => existing.id === item.id) ? upsert(items, item) : items;
+}
+
 function upsert<T extends { id: string }>(items: readonly T[], item: T): T[] {
   const index = items.findIndex((existing) => existing.id === item.id);
   if (index < 0) return [...items, item];
@@ -80,6 +123,8 @@ export class AccountController {
   #epoch = 0;
   /** What to say when the sign-out that follows is one this page asked for. */
   #expectedSignOut: Notice | undefined;
+  /** The action behind the step-up prompt, sent again once the password is confirmed. */
+  #heldAction: { readonly key: string; readonly action: string; readonly run: () => Promise<void> } | undefined;
   readonly #tabLock = new SessionTabLock();
 
   constructor(private readonly options: AccountOptions) {
@@ -179,6 +224,74 @@ export class AccountController {
     });
   }
 
+  /** Every session of the account ends, this page's included: the page shows the sign-in form. */
+  signOutEverywhere(): Promise<void> {
+    return this.#act('everywhere', 'Signing out everywhere', async () => {
+      await this.#expectingSignOut(
+        { tone: 'info', text: 'You have signed out everywhere: every session of your account has ended, this one included.' },
+        () => this.#client.signOutEverywhere(),
+      );
+    });
+  }
+
+  /**
+   * Resolves to a notice for the form when the change was refused; on success the page says how
+   * many other sessions ended, and the form empties.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<Notice | undefined> {
+    if (this.#state.phase !== 'signed-in' || this.#state.busy.has('password')) return undefined;
+    const problem = newPasswordProblem({ currentPassword, newPassword, email: this.#state.user.email });
+    if (problem) return problem;
+    const epoch = this.#epoch;
+    this.#markBusy('password', true);
+    try {
+      const ended = await this.#client.changePassword({ currentPassword, newPassword });
+      const current = this.#client.currentSessionId;
+      this.#patch((state) => ({
+        sessions: state.sessions.filter((session) => isCurrent(session, current)),
+        notice: passwordChangedNotice(ended),
+      }));
+      return undefined;
+    } catch (error) {
+      if (this.#epoch !== epoch) return undefined; // the session ended meanwhile: the sign-in form says why
+      if (isCode(error, 'INVALID_CREDENTIALS')) return { tone: 'error', text: 'Your current password is not right. Nothing was changed.' };
+      if (isCode(error, 'BAD_USER_INPUT')) return describePasswordRefusal(error);
+      return describeError(error, 'Changing your password');
+    } finally {
+      if (this.#epoch === epoch) this.#markBusy('password', false);
+    }
+  }
+
+  /**
+   * The step-up prompt's answer: proves it is still the same person (the SDK keeps the new
+   * tokens), then sends the held action again. Resolves to a notice for the prompt when the
+   * password was not accepted; the prompt stays open for another try.
+   */
+  async confirmIdentity(password: string): Promise<Notice | undefined> {
+    const held = this.#heldAction;
+    if (this.#state.phase !== 'signed-in' || !held) return undefined;
+    const epoch = this.#epoch;
+    try {
+      await this.#client.reauthenticate(password);
+    } catch (error) {
+      if (this.#epoch !== epoch) return undefined;
+      if (isCode(error, 'INVALID_CREDENTIALS')) return { tone: 'error', text: 'That password is not right. Try again.' };
+      return describeError(error, 'Confirming it’s you');
+    }
+    if (this.#epoch !== epoch || this.#heldAction !== held) return undefined;
+    this.#heldAction = undefined;
+    this.#patch(() => ({ stepUp: undefined }));
+    await this.#act(held.key, held.action, held.run);
+    return undefined;
+  }
+
+  /** The person closed the step-up prompt: the held action is dropped. */
+  cancelStepUp(): void {
+    if (!this.#heldAction) return;
+    this.#heldAction = undefined;
+    this.#patch(() => ({ stepUp: undefined, notice: { tone: 'info', text: 'Nothing was changed.' } }));
+  }
+
   async signOut(): Promise<void> {
     if (this.#state.phase !== 'signed-in') return;
     try {
@@ -201,16 +314,11 @@ export class AccountController {
 
   untrustDevice(deviceId: string): Promise<void> {
     return this.#act(deviceId, 'Untrusting the device', async () => {
-      if (deviceId === this.currentDeviceId) {
-        this.#expectedSignOut = { tone: 'info', text: 'This browser is no longer trusted and has been signed out.' };
-      }
-      let device: Device;
-      try {
-        device = await this.#client.untrustDevice(deviceId);
-      } catch (error) {
-        this.#expectedSignOut = undefined;
-        throw error;
-      }
+      const here = deviceId === this.currentDeviceId;
+      const device = await this.#expectingSignOut(
+        here ? { tone: 'info', text: 'This browser is no longer trusted and has been signed out.' } : undefined,
+        () => this.#client.untrustDevice(deviceId),
+      );
       // The service ended the device's sessions; when one was this page's, onSignedOut follows.
       this.#patch((state) => ({
         devices: upsert(state.devices, device),
@@ -220,10 +328,72 @@ export class AccountController {
     });
   }
 
+  renameDevice(deviceId: string, name: string): Promise<void> {
+    const problem = deviceNameProblem(name);
+    if (problem) {
+      this.#patch(() => ({ notice: { tone: 'error', text: problem } }));
+      return Promise.resolve();
+    }
+    return this.#act(deviceId, 'Renaming the device', async () => {
+      const device = await this.#client.renameDevice(deviceId, name.trim());
+      this.#patch((state) => ({
+        devices: upsert(state.devices, device),
+        sessions: state.sessions.map((session) => (session.device.id === deviceId ? { ...session, device } : session)),
+        notice: { tone: 'success', text: `The device is now called ${device.name ?? name.trim()}.` },
+      }));
+    });
+  }
+
+  /** Forgets the device and ends its sessions; removing this browser signs the page out. */
+  removeDevice(deviceId: string): Promise<void> {
+    return this.#act(deviceId, 'Removing the device', async () => {
+      const here = deviceId === this.currentDeviceId;
+      const name = this.#deviceName(deviceId);
+      await this.#expectingSignOut(
+        here ? { tone: 'info', text: 'This browser has been removed from your account and signed out.' } : undefined,
+        () => this.#client.removeDevice(deviceId),
+      );
+      this.#patch((state) => ({
+        devices: state.devices.filter((device) => device.id !== deviceId),
+        sessions: state.sessions.filter((session) => session.device.id !== deviceId),
+        notice: { tone: 'success', text: `${name} has been removed from your account and signed out.` },
+      }));
+    });
+  }
+
   acknowledgeAlert(alertId: string): Promise<void> {
     return this.#act(alertId, 'Acknowledging the alert', async () => {
-      await this.#client.acknowledgeAlert(alertId);
-      this.#patch((state) => ({ alerts: state.alerts.filter((alert) => alert.id !== alertId) }));
+      const alert = await this.#client.acknowledgeAlert(alertId);
+      this.#patch((state) => ({ alerts: upsert(state.alerts, alert) }));
+    });
+  }
+
+  /**
+   * "This wasn't me": the service ends the session the alert names, untrusts its device and
+   * acknowledges the alert. The page offers it for other sessions only (this one was the person here).
+   */
+  reportAlert(alertId: string): Promise<void> {
+    return this.#act(alertId, 'Reporting the alert', async () => {
+      const alert = await this.#client.reportAlert(alertId);
+      this.#patch((state) => ({
+        alerts: upsert(state.alerts, alert),
+        sessions: state.sessions.filter((session) => session.id !== alert.sessionId),
+        notice: {
+          tone: 'success',
+          text: 'Thank you. That session has been signed out and its device is no longer trusted. If you think someone knows your password, change it below.',
+        },
+      }));
+    });
+  }
+
+  /** Shows the acknowledged alerts too (fetched then), or only the open ones again. */
+  async showAlertHistory(show: boolean): Promise<void> {
+    if (this.#state.phase !== 'signed-in' || this.#state.alertHistory === show) return;
+    this.#patch(() => ({ alertHistory: show }));
+    if (!show) return;
+    await this.#act('alert-history', 'Loading earlier alerts', async () => {
+      const alerts = await this.#client.alerts({ unacknowledgedOnly: false });
+      this.#patch(() => ({ alerts: [...alerts].sort(NEWEST_FIRST) }));
     });
   }
 
@@ -275,6 +445,7 @@ export class AccountController {
       sessions: thisDeviceFirst(fetched && sync.sessions.length === 0 ? fetched : sync.sessions, currentSessionId),
       devices,
       alerts: [...alerts].sort(NEWEST_FIRST),
+      alertHistory: false,
       busy: new Set(),
       live: sync.connected,
     });
@@ -293,28 +464,33 @@ export class AccountController {
 
     const current = this.#client.currentSessionId;
     if ((event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED') && event.sessionId && event.sessionId === current) {
-      // The SDK signs out on the socket's 4403 as well; whichever comes first wins, once.
-      this.#signedOut(signedOutNotice(event.type));
+      // The SDK signs out on the socket's 4403 as well; whichever comes first wins, once. An
+      // action of this page that ends its own session says so in its own words.
+      this.#signedOut(this.#expectedSignOut ?? signedOutNotice(signedOutReasonOf(event)));
       return;
     }
     this.#patch((state) => {
       let devices = state.devices;
       const device = event.device ?? event.session?.device;
-      if (device) devices = upsert(devices, device);
-      let alerts = state.alerts;
-      if (event.alert) {
-        alerts = event.alert.acknowledgedAt
-          ? alerts.filter((alert) => alert.id !== event.alert!.id)
-          : upsert(alerts, event.alert).sort(NEWEST_FIRST);
+      if (event.type === 'DEVICE_REMOVED' && device) {
+        devices = devices.filter((known) => known.id !== device.id);
+      } else if (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED') {
+        // An ended session's device may have been removed with it: refresh it, never bring it back.
+        if (device) devices = update(devices, device);
+      } else if (device) {
+        devices = upsert(devices, device);
       }
+      // Acknowledged alerts stay, for the history; the list shows the open ones unless it is asked for.
+      const alerts = event.alert ? upsert(state.alerts, event.alert).sort(NEWEST_FIRST) : state.alerts;
       return { devices, alerts };
     });
   }
 
   async #reloadDevicesAndAlerts(): Promise<void> {
     const epoch = this.#epoch;
+    const unacknowledgedOnly = this.#state.phase !== 'signed-in' || !this.#state.alertHistory;
     try {
-      const [devices, alerts] = await Promise.all([this.#client.devices(), this.#client.alerts({ unacknowledgedOnly: true })]);
+      const [devices, alerts] = await Promise.all([this.#client.devices(), this.#client.alerts({ unacknowledgedOnly })]);
       if (this.#epoch === epoch) this.#patch(() => ({ devices, alerts: [...alerts].sort(NEWEST_FIRST) }));
     } catch {
       // The next event or action tries again.
@@ -331,20 +507,49 @@ export class AccountController {
     } catch (error) {
       // An answer that the session has ended: the SDK signed out before rethrowing, and the epoch moved.
       if (this.#epoch !== epoch) return;
+      if (isReauthenticationRequired(error)) {
+        // Held, not failed: the prompt asks for the password and sends it again (confirmIdentity).
+        this.#heldAction = { key, action, run };
+        this.#patch(() => ({ stepUp: { action, maxAgeSeconds: error.maxAgeSeconds } }));
+        return;
+      }
       this.#patch(() => ({ notice: describeError(error, action) }));
       if (isCode(error, 'NOT_FOUND')) {
         void this.#sync?.refetch().catch(() => undefined);
         void this.#reloadDevicesAndAlerts();
       }
     } finally {
-      if (this.#epoch === epoch) {
-        this.#patch((state) => {
-          const busy = new Set(state.busy);
-          busy.delete(key);
-          return { busy };
-        });
-      }
+      if (this.#epoch === epoch) this.#markBusy(key, false);
     }
+  }
+
+  /**
+   * Runs an action that may end this page's own session, so that the sign-out which follows
+   * (from the SDK, or the live feed, whichever comes first) says what the person did.
+   */
+  async #expectingSignOut<T>(notice: Notice | undefined, run: () => Promise<T>): Promise<T> {
+    if (!notice) return run();
+    this.#expectedSignOut = notice;
+    try {
+      return await run();
+    } catch (error) {
+      this.#expectedSignOut = undefined;
+      throw error;
+    }
+  }
+
+  #markBusy(key: string, busy: boolean): void {
+    this.#patch((state) => {
+      const next = new Set(state.busy);
+      if (busy) next.add(key);
+      else next.delete(key);
+      return { busy: next };
+    });
+  }
+
+  #deviceName(deviceId: string): string {
+    const device = this.#state.phase === 'signed-in' ? this.#state.devices.find((known) => known.id === deviceId) : undefined;
+    return device ? deviceName(device) : 'The device';
   }
 
   /** The device this page signed in as (the SDK knows it from the sign-in or the first refresh). */
@@ -354,6 +559,7 @@ export class AccountController {
 
   #signedOut(notice: Notice): void {
     this.#expectedSignOut = undefined;
+    this.#heldAction = undefined;
     this.#tabLock.release();
     if (this.#state.phase === 'signed-out') return;
     this.#epoch += 1;

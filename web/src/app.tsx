@@ -3,8 +3,10 @@ import type { AccountController, SignedInState } from './account.js';
 import { AlertList } from './components/alert-list.js';
 import { DeviceTrustManager } from './components/device-trust-manager.js';
 import { NoticeBanner } from './components/notice-banner.js';
+import { PasswordChangeForm } from './components/password-change-form.js';
 import { SessionList } from './components/session-list.js';
 import { SignInForm } from './components/sign-in-form.js';
+import { StepUpPrompt } from './components/step-up-prompt.js';
 
 export function App({ account }: { account: AccountController }) {
   const state = useSyncExternalStore(account.subscribe, account.getSnapshot);
@@ -81,13 +83,22 @@ function AccountPage({ account, state }: { account: AccountController; state: Si
           )}
           <NoticeBanner notice={state.notice} onDismiss={() => account.dismissNotice()} />
         </div>
-        <AlertList alerts={state.alerts} busy={state.busy} onAcknowledge={(id) => void account.acknowledgeAlert(id)} />
+        <AlertList
+          alerts={state.alerts}
+          history={state.alertHistory}
+          currentSessionId={state.currentSessionId}
+          busy={state.busy}
+          onAcknowledge={(id) => void account.acknowledgeAlert(id)}
+          onReport={(id) => void account.reportAlert(id)}
+          onShowHistory={(show) => void account.showAlertHistory(show)}
+        />
         <SessionList
           sessions={state.sessions}
           currentSessionId={state.currentSessionId}
           busy={state.busy}
           onRevoke={(id) => void account.revokeSession(id)}
           onSignOutEverywhereElse={() => void account.signOutEverywhereElse()}
+          onSignOutEverywhere={() => void account.signOutEverywhere()}
           onSignOut={() => void account.signOut()}
         />
         <DeviceTrustManager
@@ -96,8 +107,22 @@ function AccountPage({ account, state }: { account: AccountController; state: Si
           busy={state.busy}
           onTrust={(id) => void account.trustDevice(id)}
           onUntrust={(id) => void account.untrustDevice(id)}
+          onRename={(id, name) => void account.renameDevice(id, name)}
+          onRemove={(id) => void account.removeDevice(id)}
+        />
+        <PasswordChangeForm
+          email={state.user.email}
+          busy={state.busy.has('password')}
+          onChange={(currentPassword, newPassword) => account.changePassword(currentPassword, newPassword)}
         />
       </main>
+      {state.stepUp && (
+        <StepUpPrompt
+          stepUp={state.stepUp}
+          onConfirm={(password) => account.confirmIdentity(password)}
+          onCancel={() => account.cancelStepUp()}
+        />
+      )}
     </>
   );
 }

@@ -9,11 +9,21 @@ export interface SessionListProps {
   readonly busy: ReadonlySet<string>;
   readonly onRevoke: (sessionId: string) => void;
   readonly onSignOutEverywhereElse: () => void;
+  /** Every session, this page's included: for when the person fears someone else is signed in. */
+  readonly onSignOutEverywhere: () => void;
   readonly onSignOut: () => void;
 }
 
 /** Every active session of the account, this one first and marked, each with a way to end it. */
-export function SessionList({ sessions, currentSessionId, busy, onRevoke, onSignOutEverywhereElse, onSignOut }: SessionListProps) {
+export function SessionList({
+  sessions,
+  currentSessionId,
+  busy,
+  onRevoke,
+  onSignOutEverywhereElse,
+  onSignOutEverywhere,
+  onSignOut,
+}: SessionListProps) {
   const others = sessions.filter((session) => !isCurrent(session, currentSessionId)).length;
   return (
     <section aria-labelledby="sessions-title" className="panel">
@@ -21,14 +31,19 @@ export function SessionList({ sessions, currentSessionId, busy, onRevoke, onSign
         <h2 id="sessions-title">
           Where you’re signed in <span className="count">({sessions.length})</span>
         </h2>
-        <button
-          type="button"
-          className="danger-outline"
-          onClick={onSignOutEverywhereElse}
-          disabled={others === 0 || busy.has('all-others')}
-        >
-          Sign out everywhere else
-        </button>
+        <div className="actions">
+          <button
+            type="button"
+            className="danger-outline"
+            onClick={onSignOutEverywhereElse}
+            disabled={others === 0 || busy.has('all-others')}
+          >
+            Sign out everywhere else
+          </button>
+          <button type="button" className="danger" onClick={onSignOutEverywhere} disabled={busy.has('everywhere')}>
+            Sign out everywhere
+          </button>
+        </div>
       </div>
       <ul className="cards" aria-label="Active sessions">
         {sessions.map((session) => {
