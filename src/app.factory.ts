@@ -77,7 +77,14 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');
     app.set('trust proxy', trustProxyOf(config.trustProxy));
-    if (config.corsOrigins.length > 0) app.enableCors({ origin: [...config.corsOrigins], credentials: false });
+    if (config.corsOrigins.length > 0) {
+      // A browser app reads the next DPoP nonce from the answers (RFC 9449 §8.2).
+      app.enableCors({
+        origin: [...config.corsOrigins],
+        credentials: false,
+        exposedHeaders: ['DPoP-Nonce', 'WWW-Authenticate', 'Retry-After'],
+      });
+    }
     await app.init();
     limitWebSocketMessageSize(app);
     return {

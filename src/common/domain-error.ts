@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'CSRF_BLOCKED'
   | 'SERVICE_UNAVAILABLE'
   | 'ACCOUNT_DISABLED'
-  | 'REAUTHENTICATION_REQUIRED';
+  | 'REAUTHENTICATION_REQUIRED'
+  | 'INVALID_DPOP_PROOF';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -33,6 +34,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ACCOUNT_DISABLED: 403,
   // RFC 9470's step-up: authenticated, but not recently enough for this operation.
   REAUTHENTICATION_REQUIRED: 401,
+  // RFC 9449 §7.1: the proof of possession failed, so the token is not usable here.
+  INVALID_DPOP_PROOF: 401,
 };
 
 /**

@@ -40,6 +40,10 @@ export interface AppConfig {
   readonly sessionStateTtlMs: number;
   /** How recent a session's last proof of identity must be for a sensitive operation (step-up). */
   readonly reauthenticationMaxAgeMs: number;
+  /** How far a DPoP proof's `iat` may be from now, either way; its `jti` is remembered this long. */
+  readonly dpopProofWindowMs: number;
+  /** How long a server DPoP nonce is handed out before the next one (each is accepted for two periods). */
+  readonly dpopNoncePeriodMs: number;
   readonly socketLimits: {
     readonly connectionsPerSession: number;
     readonly connectionsPerUser: number;
@@ -146,6 +150,8 @@ export function loadConfig(env: Env): AppConfig {
   const registrationRateLimitPerHour = integer('REGISTRATION_RATE_LIMIT', 10, 1, 100_000);
   const sessionStateTtlMs = duration('SESSION_STATE_TTL', '5s', '1s', '60s');
   const reauthenticationMaxAgeMs = duration('REAUTHENTICATION_MAX_AGE', '10m', '1m', '24h');
+  const dpopProofWindowMs = duration('DPOP_PROOF_WINDOW', '60s', '5s', '5m');
+  const dpopNoncePeriodMs = duration('DPOP_NONCE_PERIOD', '5m', '10s', '1h');
   const socketLimits = {
     connectionsPerSession: integer('WS_MAX_CONNECTIONS_PER_SESSION', 10, 1, 10_000),
     connectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 30, 1, 10_000),
@@ -222,6 +228,8 @@ export function loadConfig(env: Env): AppConfig {
     registrationRateLimitPerHour,
     sessionStateTtlMs,
     reauthenticationMaxAgeMs,
+    dpopProofWindowMs,
+    dpopNoncePeriodMs,
     socketLimits,
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     introspection: introspectionId && introspectionSecret ? { clientId: introspectionId, clientSecret: introspectionSecret } : undefined,

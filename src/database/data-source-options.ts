@@ -13,6 +13,7 @@ import { ReplaySuccessorIndex1764650000000 } from './migrations/1764650000000-re
 import { SessionOutbox1764700000000 } from './migrations/1764700000000-session-outbox.js';
 import { PartitionActivity1764800000000 } from './migrations/1764800000000-partition-activity.js';
 import { AccountLifecycle1764900000000 } from './migrations/1764900000000-account-lifecycle.js';
+import { DeviceBoundSessions1765000000000 } from './migrations/1765000000000-device-bound-sessions.js';
 import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   SessionOutbox1764700000000,
   PartitionActivity1764800000000,
   AccountLifecycle1764900000000,
+  DeviceBoundSessions1765000000000,
 ];
 
 export interface ConnectionTarget {

@@ -1,5 +1,6 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { DPOP_ALGORITHMS } from '../kernel/dpop-algorithms.js';
 import { toClientError } from './client-error.js';
 
 /**
@@ -35,6 +36,11 @@ const INVALID_TOKEN_CODES = new Set<string>(['UNAUTHENTICATED', 'TOKEN_EXPIRED',
  * gets RFC 9470's step-up challenge, with the age it needs.
  */
 function bearerChallenge(code: string, tokenPresented: boolean, extensions: Readonly<Record<string, unknown>>): string {
+  if (code === 'INVALID_DPOP_PROOF') {
+    // RFC 9449 §7.1 and §9: the DPoP scheme, with the algorithms a proof may use, and use_dpop_nonce when a fresh nonce is the fix.
+    const error = typeof extensions.nonce === 'string' ? 'use_dpop_nonce' : 'invalid_dpop_proof';
+    return `DPoP realm="tessera", error="${error}", algs="${DPOP_ALGORITHMS.join(' ')}"`;
+  }
   if (code === 'REAUTHENTICATION_REQUIRED') {
     return `Bearer realm="tessera", error="insufficient_user_authentication", max_age=${Number(extensions.maxAgeSeconds)}`;
   }

@@ -9,6 +9,8 @@ export interface AccessTokenClaims {
   readonly generation: number;
   /** `auth_time`: when the user last proved who they are on the session; absent from tokens minted before it existed. */
   readonly authenticatedAt?: Date;
+  /** `cnf.jkt` (RFC 9449 §6): the thumbprint of the device key the token is bound to; absent for a bearer token. */
+  readonly deviceKeyThumbprint?: string;
   readonly tokenId: string;
   readonly issuedAt: Date;
   readonly expiresAt: Date;

@@ -29,6 +29,7 @@ export class SecurityEventLog implements OnModuleInit {
       case 'SESSION_ENDED':
         return line('info', { userId: event.session.userId, sessionId: event.session.id, reason: event.session.endReason });
       case 'REFRESH_TOKEN_REUSED':
+      case 'DEVICE_KEY_REFUSED':
         return line('warn', { userId: event.session.userId, sessionId: event.session.id });
       case 'LOGIN_FAILED':
         return line('info', { userId: event.userId, reason: event.reason });

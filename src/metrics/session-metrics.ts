@@ -57,6 +57,11 @@ export class SessionMetrics implements OnModuleInit {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  private readonly deviceKeyRefusals = new Counter({
+    name: 'tessera_refresh_device_key_refusals_total',
+    help: 'Refreshes of device-bound sessions refused for want of a proof by the device key (a copied refresh token).',
+    registers: [this.registry],
+  });
   private readonly relayedEvents = new Counter({
     name: 'tessera_outbox_events_relayed_total',
     help: 'Real-time events this instance relayed from the outbox to the bus.',
@@ -88,6 +93,8 @@ export class SessionMetrics implements OnModuleInit {
           return this.sessionsEnded.inc({ reason: event.session.endReason ?? 'UNKNOWN' });
         case 'REFRESH_TOKEN_REUSED':
           return this.reuse.inc();
+        case 'DEVICE_KEY_REFUSED':
+          return this.deviceKeyRefusals.inc();
         case 'ALERT_RAISED':
           return this.alerts.inc({ type: event.alert.type });
         // Counted where they happen (refresh and login timings) or not counted.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
@@ -7,9 +7,10 @@ import { TokenKeyStore } from '../../src/modules/token/domain/token-key-store.js
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { createTesseraApp, type TesseraApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
+import { deviceInput, login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { GraphQLTestClient } from '../helpers/graphql-client.js';
-import { ACTIVE_SESSIONS, ME, REFRESH_SESSION, REVOKE_SESSION, SET_USER_ROLES } from '../helpers/operations.js';
+import { ACTIVE_SESSIONS, CREATE_SESSION, ME, REFRESH_SESSION, REVOKE_SESSION, SET_USER_ROLES } from '../helpers/operations.js';
+import { DeviceKey } from '../helpers/device-key.js';
 import { rest } from '../helpers/rest-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -121,6 +122,35 @@ describe('several instances on PostgreSQL and Redis', () => {
     }
     expect(code).toBe('FORBIDDEN');
     expect(Date.now() - demotedAt).toBeLessThan(1_000);
+  });
+
+  it('binds a session with a nonce from A on B, and refuses on B a DPoP proof already used on A (one replay record in Redis)', async () => {
+    const key = await DeviceKey.create();
+    const login = (instance: Instance, proof: string) =>
+      fetch(instance.graphql.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', dpop: proof },
+        body: JSON.stringify({
+          query: CREATE_SESSION,
+          variables: { input: { email: user.email, password: user.password, device: deviceInput() } },
+        }),
+      });
+    const nonce = (await login(a, await key.proof(new Date(), 'POST', a.graphql.url))).headers.get('dpop-nonce')!;
+    const bound = (await (await login(b, await key.proof(new Date(), 'POST', b.graphql.url, { nonce }))).json()) as {
+      data: { createSession: { tokens: { accessToken: string } } };
+    };
+    const token = bound.data.createSession.tokens.accessToken;
+    const me = (instance: Instance, proof: string) =>
+      fetch(instance.graphql.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `DPoP ${token}`, dpop: proof },
+        body: JSON.stringify({ query: ME }),
+      }).then((response) => response.json() as Promise<{ data?: { me: { id: string } }; errors?: { extensions: { code: string } }[] }>);
+    // One proof, aimed at both (htu is the same path; only the port differs, so each is made for its own URL with one jti).
+    const jti = randomUUID();
+    expect((await me(a, await key.proof(new Date(), 'POST', a.graphql.url, { accessToken: token, jti }))).data?.me.id).toBe(user.id);
+    const replayed = await me(b, await key.proof(new Date(), 'POST', b.graphql.url, { accessToken: token, jti }));
+    expect(replayed.errors?.[0].extensions.code).toBe('INVALID_DPOP_PROOF');
   });
 
   it('closes a subscriber’s socket on A when its session is revoked on B', async () => {

@@ -75,6 +75,8 @@ export function seedSession(
     endReason: null,
     createdAt,
     authenticatedAt: createdAt,
+    deviceKeyThumbprint: null,
+    authenticationMethod: 'pwd',
     lastActivityAt: createdAt,
     expiresAt: new Date(createdAt.getTime() + 7 * DAY),
     endedAt: null,

@@ -21,6 +21,7 @@ import { SessionLoginThrottle } from './domain/session-login-throttle.js';
 import { SessionController } from './presentation/session.controller.js';
 import { SessionResolver } from './presentation/session.resolver.js';
 import { TokenGuard } from './presentation/token.guard.js';
+import { DeviceKeyProofs } from './presentation/device-key-proofs.js';
 import { TokenStrategy } from './presentation/token.strategy.js';
 
 @Module({
@@ -41,6 +42,7 @@ import { TokenStrategy } from './presentation/token.strategy.js';
     SessionSweeper,
     SessionStepUp,
     SessionReauthentication,
+    DeviceKeyProofs,
     SessionResolver,
     TokenStrategy,
     { provide: APP_GUARD, useClass: TokenGuard },
@@ -55,6 +57,7 @@ import { TokenStrategy } from './presentation/token.strategy.js';
     SessionReauthentication,
     SessionCredentialCheck,
     SessionStepUp,
+    DeviceKeyProofs,
     UserChange,
   ],
 })

@@ -1,5 +1,7 @@
 import { DomainError } from '../../../common/domain-error.js';
 
-/** Until sessions can be bound to a device key, the password is the one proof reauthenticate takes. */
+/** Without a DPoP proof by the session's device key, the password is the proof reauthenticate takes. */
 export const passwordRequired = () =>
-  new DomainError('BAD_USER_INPUT', 'Send the account password to reauthenticate.', { fields: ['password'] });
+  new DomainError('BAD_USER_INPUT', 'Send the account password, or on a device-bound session a DPoP proof, to reauthenticate.', {
+    fields: ['password'],
+  });

@@ -1,4 +1,6 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { DeviceKeyProofs } from '../../session/presentation/device-key-proofs.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import type { Actor } from '../../session/domain/session-grant.js';
 import { SessionReauthentication } from '../../session/domain/session-reauthentication.js';
@@ -14,6 +16,7 @@ export class AccountController {
   constructor(
     private readonly accounts: AccountService,
     private readonly reauthentication: SessionReauthentication,
+    private readonly deviceKeys: DeviceKeyProofs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -25,9 +28,15 @@ export class AccountController {
 
   @Post('reauthenticate')
   @HttpCode(200)
-  async reauthenticate(@CurrentActor() actor: Actor, @Body() body: ReauthenticateInput) {
-    if (!body.password) throw passwordRequired();
-    const grant = await this.reauthentication.withPassword(actor, body.password);
+  async reauthenticate(@CurrentActor() actor: Actor, @Body() body: ReauthenticateInput, @Req() request: Request) {
+    let grant;
+    if (body.password) {
+      grant = await this.reauthentication.withPassword(actor, body.password);
+    } else {
+      const proof = await this.deviceKeys.withFreshNonce(request);
+      if (!proof) throw passwordRequired();
+      grant = await this.reauthentication.withDeviceKey(actor, proof);
+    }
     const payload = toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
     return { ...payload, session: withDevice(payload.session, grant.device) };
   }

@@ -1,5 +1,7 @@
 import { Inject } from '@nestjs/common';
-import { Args, ID, Int, Mutation, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Resolver } from '@nestjs/graphql';
+import type { GraphQLRequestContext } from '../../../graphql/request-context.js';
+import { DeviceKeyProofs } from '../../session/presentation/device-key-proofs.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Role } from '../../../kernel/role.js';
 import type { Actor } from '../../session/domain/session-grant.js';
@@ -18,6 +20,7 @@ export class AccountResolver {
   constructor(
     private readonly accounts: AccountService,
     private readonly reauthentication: SessionReauthentication,
+    private readonly deviceKeys: DeviceKeyProofs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -37,9 +40,19 @@ export class AccountResolver {
   async reauthenticate(
     @CurrentActor() actor: Actor,
     @Args('input', { type: () => ReauthenticateInput }) input: ReauthenticateInput,
+    @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
-    if (!input.password) throw passwordRequired();
-    return toSessionPayload(await this.reauthentication.withPassword(actor, input.password), this.config.sessionIdleTimeoutMs);
+    const grant = input.password
+      ? await this.reauthentication.withPassword(actor, input.password)
+      : await this.reauthentication.withDeviceKey(actor, await this.freshDeviceKey(context.req));
+    return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
+  }
+
+  /** Without a password: the request's own DPoP proof (the guard checked it against the token), with a fresh nonce. */
+  private async freshDeviceKey(request: GraphQLRequestContext['req']) {
+    const proof = await this.deviceKeys.withFreshNonce(request);
+    if (!proof) throw passwordRequired();
+    return proof;
   }
 
   @Mutation(() => UserType, {

@@ -161,7 +161,8 @@ export function activityFor(event: DomainEvent, now: Date): NewSessionActivity[]
           details: { byUserId: event.actorUserId, roles: [...event.roles], previousRoles: [...event.previousRoles] },
         },
       ];
-    // Recorded through their consequences: the failed logins and the ended sessions.
+    // Recorded through their consequences: the failed logins, the ended sessions, the alert.
+    case 'DEVICE_KEY_REFUSED':
     case 'BRUTE_FORCE_DETECTED':
     case 'SESSION_LIMIT_REACHED':
       return [];

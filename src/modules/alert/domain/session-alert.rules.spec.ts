@@ -15,6 +15,8 @@ const session = (overrides: Partial<Session> = {}): Session => ({
   endReason: null,
   createdAt: at,
   authenticatedAt: at,
+  deviceKeyThumbprint: null,
+  authenticationMethod: 'pwd',
   lastActivityAt: at,
   expiresAt: new Date(at.getTime() + 7 * 86_400_000),
   endedAt: null,

@@ -103,6 +103,19 @@ export function alertsFor(event: DomainEvent, context: AlertContext = {}): Alert
           foldKey: 'SESSION_REVOKED_BY_ADMIN',
         },
       ];
+    case 'DEVICE_KEY_REFUSED':
+      return [
+        {
+          userId: event.session.userId,
+          sessionId: event.session.id,
+          type: SessionAlertType.REFRESH_WITHOUT_DEVICE_KEY,
+          severity: AlertSeverity.CRITICAL,
+          message:
+            'A copy of a refresh token of this session was used without the device’s key, and refused. The session on the device goes on; change your password if you do not know how the copy was taken.',
+          details: { ipAddress: event.client?.ipAddress ?? null, userAgent: event.client?.userAgent ?? null },
+          foldKey: `REFRESH_WITHOUT_DEVICE_KEY:${event.session.id}`,
+        },
+      ];
     case 'PASSWORD_CHANGED':
       return [
         {

@@ -6,6 +6,8 @@ export enum SessionAlertType {
   SESSION_LIMIT_REACHED = 'SESSION_LIMIT_REACHED',
   SESSION_REVOKED_BY_ADMIN = 'SESSION_REVOKED_BY_ADMIN',
   PASSWORD_CHANGED = 'PASSWORD_CHANGED',
+  /** A device-bound session's refresh token was presented without its device's key. */
+  REFRESH_WITHOUT_DEVICE_KEY = 'REFRESH_WITHOUT_DEVICE_KEY',
 }
 
 export enum AlertSeverity {

@@ -53,4 +53,8 @@ export class DeviceEntity {
   /** Forgotten by its owner: out of the list, its sessions ended, its fingerprint free again. */
   @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
   removedAt: Date | null;
+
+  /** The thumbprint of the key its last device-bound sign-in proved (DPoP). */
+  @Column({ name: 'dpop_jkt', type: 'text', nullable: true })
+  dpopJkt: string | null;
 }

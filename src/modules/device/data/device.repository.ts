@@ -84,20 +84,21 @@ export class DeviceRepository {
    */
   async upsertSeen(
     tx: EntityManager,
-    device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date },
+    device: { id: string; userId: string; fingerprint: Buffer; description: DeviceDescription; now: Date; keyThumbprint?: string | null },
   ): Promise<{ device: Device; inserted: boolean }> {
     const { description: d } = device;
     const rows = await queryRows<UpsertedDeviceRow>(
       tx,
-      `INSERT INTO devices (id, user_id, fingerprint, type, name, model, os_version, app_version, first_seen_at, last_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+      `INSERT INTO devices (id, user_id, fingerprint, type, name, model, os_version, app_version, first_seen_at, last_seen_at, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
        ON CONFLICT (user_id, fingerprint) WHERE removed_at IS NULL DO UPDATE SET
          name = CASE WHEN devices.named_by_user THEN devices.name ELSE COALESCE(EXCLUDED.name, devices.name) END,
          os_version = COALESCE(EXCLUDED.os_version, devices.os_version),
          app_version = COALESCE(EXCLUDED.app_version, devices.app_version),
-         last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at)
+         last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at),
+         dpop_jkt = COALESCE(EXCLUDED.dpop_jkt, devices.dpop_jkt)
        RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-      [device.id, device.userId, device.fingerprint, d.type, d.name ?? null, d.model ?? null, d.osVersion ?? null, d.appVersion ?? null, device.now],
+      [device.id, device.userId, device.fingerprint, d.type, d.name ?? null, d.model ?? null, d.osVersion ?? null, d.appVersion ?? null, device.now, device.keyThumbprint ?? null],
     );
     const row = rows[0];
     return { device: toDevice(row), inserted: row.inserted };

@@ -28,7 +28,14 @@ export class DeviceService implements OnModuleInit {
   }
 
   /** Runs inside the login transaction, so a failed login leaves no device behind. */
-  async recognise(tx: EntityManager, userId: string, description: DeviceDescription, now: Date): Promise<RecognisedDevice> {
+  /** `keyThumbprint`: the device key the login proved (DPoP), which the device remembers. */
+  async recognise(
+    tx: EntityManager,
+    userId: string,
+    description: DeviceDescription,
+    now: Date,
+    keyThumbprint?: string,
+  ): Promise<RecognisedDevice> {
     if (!this.fingerprintKey) throw new Error('DeviceService is not initialised');
     const { device, inserted } = await this.devices.upsertSeen(tx, {
       id: randomUUID(),
@@ -36,6 +43,7 @@ export class DeviceService implements OnModuleInit {
       fingerprint: deviceFingerprint(this.fingerprintKey, userId, description),
       description,
       now,
+      keyThumbprint: keyThumbprint ?? null,
     });
     return { device, isNew: inserted };
   }

@@ -105,6 +105,7 @@ export function sessionEventFor(
     case 'ACCOUNT_ENABLED':
     case 'ROLES_CHANGED':
     case 'REFRESH_TOKEN_REUSED':
+    case 'DEVICE_KEY_REFUSED':
     case 'LOGIN_FAILED':
     case 'BRUTE_FORCE_DETECTED':
     case 'SESSION_LIMIT_REACHED':

@@ -22,7 +22,10 @@ import { queryLimitProtections, QUERY_LIMITS } from '../../../graphql/query-limi
 import { TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../../session/domain/session-authenticator.js';
 import { clientInfoOfUpgrade, trustProxyOf } from '../../session/presentation/client-info.js';
-import { bearerToken } from '../../session/presentation/token.guard.js';
+import { presentedAccessToken, type PresentedAccessToken } from '../../session/presentation/bearer-token.js';
+import { DpopProofVerifier } from '../../token/domain/dpop-proof-verifier.js';
+import { invalidDpopProof } from '../../token/domain/dpop-proof.js';
+import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import {
   SESSION_ENDED_CLOSE_CODE,
   SessionSocketRegistry,
@@ -63,6 +66,7 @@ export class SessionWebSocket {
     private readonly verifier: TokenVerifier,
     private readonly authenticator: SessionAuthenticator,
     private readonly sockets: SessionSocketRegistry,
+    private readonly dpop: DpopProofVerifier,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const production = config.nodeEnv === 'production';
@@ -101,13 +105,14 @@ export class SessionWebSocket {
   private async onConnect(ctx: SocketContext): Promise<boolean> {
     const { socket, request } = ctx.extra;
     const header = ctx.connectionParams?.authorization;
-    const token = typeof header === 'string' ? bearerToken(header) : undefined;
-    if (!token) {
+    const presented = typeof header === 'string' ? presentedAccessToken(header) : undefined;
+    if (!presented) {
       socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Send { authorization: "Bearer <access token>" } in connection_init');
       return false;
     }
     try {
-      const claims = await this.verifier.verify(token);
+      const claims = await this.verifier.verify(presented.token);
+      await this.assertPossession(claims, presented, ctx.connectionParams?.dpop, request);
       await this.authenticator.assertActive(claims);
       ctx.extra.connection = this.sockets.admit(claims, socket, clientInfoOfUpgrade(request, this.trustProxy));
       return true;
@@ -121,6 +126,40 @@ export class SessionWebSocket {
       socket.close(ended ? SESSION_ENDED_CLOSE_CODE : TOKEN_EXPIRED_CLOSE_CODE, code);
       return false;
     }
+  }
+
+  /**
+   * A session bound to a device key (RFC 9449) connects with `{ authorization: "DPoP <token>",
+   * dpop: <proof> }`: a proof by that key for GET on the URL the socket was opened to (its ws: or
+   * http: form), naming the token (`ath`). The binding is checked once, here; the socket then
+   * lives and dies with its session like any other.
+   */
+  private async assertPossession(
+    claims: AccessTokenClaims,
+    presented: PresentedAccessToken,
+    proof: unknown,
+    request: IncomingMessage,
+  ): Promise<void> {
+    if (!claims.deviceKeyThumbprint) {
+      if (presented.scheme === 'DPoP') throw invalidDpopProof('This access token is not bound to a key: send it as "Bearer <token>".');
+      return;
+    }
+    if (presented.scheme !== 'DPoP' || typeof proof !== 'string') {
+      throw invalidDpopProof('This access token is bound to a device key: connect with { authorization: "DPoP <token>", dpop: <proof> }.');
+    }
+    const host = request.headers.host ?? 'localhost';
+    const path = request.url ?? '/graphql';
+    const secure = (request.socket as { encrypted?: boolean }).encrypted === true || this.forwardedHttps(request);
+    const candidates = [`${secure ? 'wss' : 'ws'}://${host}${path}`, `${secure ? 'https' : 'http'}://${host}${path}`];
+    const checked = await this.dpop.verifyAgainstAny(proof, candidates, { method: 'GET', accessToken: presented.token });
+    if (checked.thumbprint !== claims.deviceKeyThumbprint)
+      throw invalidDpopProof('The DPoP proof was made with another key than the token is bound to.');
+  }
+
+  /** X-Forwarded-Proto only from a proxy TRUST_PROXY names, as Express reads it for HTTP. */
+  private forwardedHttps(request: IncomingMessage): boolean {
+    const remote = request.socket.remoteAddress;
+    return remote !== undefined && this.trustProxy(remote, 0) && request.headers['x-forwarded-proto'] === 'https';
   }
 
   /**

@@ -9,7 +9,7 @@ import { REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../.
 import type { Device } from '../../device/domain/device.js';
 import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repository.js';
 import type { User } from '../../user/domain/user.js';
-import type { Session } from '../domain/session.js';
+import type { AuthenticationMethod, Session } from '../domain/session.js';
 import type { RotationState } from '../domain/token-rotation.policy.js';
 import { SESSION_COLUMNS, toSession, type SessionRow } from './session.repository.js';
 import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL, rotateParameters, type RotationWrite } from './session-rotation.sql.js';
@@ -148,7 +148,14 @@ export class SessionRotationRepository {
    */
   async reissue(
     tx: EntityManager,
-    w: { sessionId: string; newGeneration: number; newTokenHash: Buffer; successorCiphertext: Buffer; now: Date },
+    w: {
+      sessionId: string;
+      newGeneration: number;
+      newTokenHash: Buffer;
+      successorCiphertext: Buffer;
+      now: Date;
+      authenticationMethod: AuthenticationMethod;
+    },
   ): Promise<Session> {
     const { rows } = await queryUpdateOrDelete<SessionRow>(
       tx,
@@ -160,10 +167,11 @@ export class SessionRotationRepository {
          refresh_rotated_at = $4,
          refresh_successor_ciphertext = $5,
          authenticated_at = $4,
+         authentication_method = $6,
          last_activity_at = GREATEST(last_activity_at, $4)
        WHERE id = $1
        RETURNING ${SESSION_COLUMNS}`,
-      [w.sessionId, w.newTokenHash, w.newGeneration, w.now, w.successorCiphertext],
+      [w.sessionId, w.newTokenHash, w.newGeneration, w.now, w.successorCiphertext, w.authenticationMethod],
     );
     return toSession(rows[0]);
   }

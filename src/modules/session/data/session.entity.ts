@@ -40,6 +40,14 @@ export class SessionEntity {
   @Column({ name: 'authenticated_at', type: 'timestamptz' })
   authenticatedAt: Date;
 
+  /** The RFC 7638 thumbprint of the device key the session is bound to (DPoP), or null. */
+  @Column({ name: 'dpop_jkt', type: 'text', nullable: true })
+  dpopJkt: string | null;
+
+  /** RFC 8176 `amr` of the last proof of identity: `pwd`, or `hwk` for the device's key. */
+  @Column({ name: 'authentication_method', type: 'varchar', length: 8, default: 'pwd' })
+  authenticationMethod: string;
+
   @Column({ name: 'last_activity_at', type: 'timestamptz' })
   lastActivityAt: Date;
 

@@ -6,7 +6,8 @@ import type { Role } from '../../../kernel/role.js';
 import { SessionEndReason, SessionStatus, type Session } from '../domain/session.js';
 
 export const SESSION_COLUMNS = `id, user_id AS "userId", device_id AS "deviceId", status, end_reason AS "endReason",
-  created_at AS "createdAt", authenticated_at AS "authenticatedAt", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
+  created_at AS "createdAt", authenticated_at AS "authenticatedAt", dpop_jkt AS "deviceKeyThumbprint",
+  authentication_method AS "authenticationMethod", last_activity_at AS "lastActivityAt", expires_at AS "expiresAt", ended_at AS "endedAt",
   ip_address AS "ipAddress", user_agent AS "userAgent"`;
 
 /** A session as SESSION_COLUMNS selects it; toSession narrows the two varchar columns to their enums. */
@@ -18,6 +19,8 @@ export interface SessionRow {
   readonly endReason: string | null;
   readonly createdAt: Date;
   readonly authenticatedAt: Date;
+  readonly deviceKeyThumbprint: string | null;
+  readonly authenticationMethod: string;
   readonly lastActivityAt: Date;
   readonly expiresAt: Date;
   readonly endedAt: Date | null;
@@ -33,6 +36,8 @@ export const toSession = (row: SessionRow): Session => ({
   endReason: row.endReason as SessionEndReason | null,
   createdAt: row.createdAt,
   authenticatedAt: row.authenticatedAt,
+  deviceKeyThumbprint: row.deviceKeyThumbprint,
+  authenticationMethod: row.authenticationMethod === 'hwk' ? 'hwk' : 'pwd',
   lastActivityAt: row.lastActivityAt,
   expiresAt: row.expiresAt,
   endedAt: row.endedAt,
@@ -79,6 +84,8 @@ export interface NewSession {
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
   readonly refreshTokenHash: Buffer;
+  /** The device key the login proved possession of (DPoP): the session is bound to it. */
+  readonly deviceKeyThumbprint: string | null;
 }
 
 @Injectable()
@@ -92,10 +99,10 @@ export class SessionRepository {
   async insert(tx: EntityManager, s: NewSession): Promise<Session> {
     const rows = await queryRows<SessionRow>(
       tx,
-      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent)
-       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $4, $5, $6, $7)
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent, dpop_jkt)
+       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $4, $5, $6, $7, $8)
        RETURNING ${SESSION_COLUMNS}`,
-      [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent],
+      [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent, s.deviceKeyThumbprint],
     );
     await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, 0, $3)`, [
       s.refreshTokenHash,

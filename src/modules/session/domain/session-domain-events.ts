@@ -16,6 +16,8 @@ export type SessionDomainEvent =
   | { readonly type: 'SESSION_ENDED'; readonly version: number; readonly session: Session }
   /** The following carry no version: they are not changes of their own, but causes or details of one. */
   | { readonly type: 'REFRESH_TOKEN_REUSED'; readonly session: Session }
+  /** A refresh token of a session bound to a device key came without a proof by that key: a copy was taken. Nothing ends. */
+  | { readonly type: 'DEVICE_KEY_REFUSED'; readonly session: Session }
   /** A login beyond MAX_SESSIONS_PER_USER ended the least recently active sessions. */
   | { readonly type: 'SESSION_LIMIT_REACHED'; readonly userId: string; readonly endedSessions: readonly Session[] }
   /** A wrong password for an existing account, or a login refused by the brute-force limit. */

@@ -2,6 +2,7 @@ import type { ClientInfo } from '../../../kernel/client-info.js';
 import { Role } from '../../../kernel/role.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
+import type { AccessTokenRequest } from '../../token/domain/access-token.js';
 import type { Session } from './session.js';
 
 /** What a login or a refresh hands to the client. */
@@ -17,6 +18,11 @@ export interface SessionGrant {
   readonly refreshOutcome?: 'rotated' | 'replayed';
 }
 
+/** A device key a request proved possession of (DPoP): its RFC 7638 thumbprint. */
+export interface DeviceKey {
+  readonly thumbprint: string;
+}
+
 /** The caller of an authenticated operation. */
 export interface Actor {
   readonly userId: string;
@@ -27,3 +33,14 @@ export interface Actor {
 }
 
 export const isAdmin = (actor: Actor): boolean => actor.roles.includes(Role.ADMIN);
+
+/** What an access token of `session`'s says, for `user` (roles as they are now) at refresh generation `generation`. */
+export const accessTokenRequestFor = (session: Session, user: Pick<User, 'id' | 'roles'>, generation: number): AccessTokenRequest => ({
+  userId: user.id,
+  sessionId: session.id,
+  roles: user.roles,
+  generation,
+  authenticatedAt: session.authenticatedAt,
+  authenticationMethod: session.authenticationMethod,
+  deviceKeyThumbprint: session.deviceKeyThumbprint,
+});

@@ -113,6 +113,8 @@ describe('SessionLoginService', () => {
       endReason: null,
       createdAt: START,
       authenticatedAt: START,
+      deviceKeyThumbprint: null,
+      authenticationMethod: 'pwd',
       lastActivityAt: START,
       expiresAt: new Date(START.getTime() + config.refreshTokenTtlMs),
       endedAt: null,
@@ -128,7 +130,15 @@ describe('SessionLoginService', () => {
     });
     expect(grant.refreshTokenExpiresAt).toEqual(grant.session.expiresAt);
     expect(signer.requests).toEqual([
-      { userId: user.id, sessionId: grant.session.id, roles: user.roles, generation: 0, authenticatedAt: START },
+      {
+        userId: user.id,
+        sessionId: grant.session.id,
+        roles: user.roles,
+        generation: 0,
+        authenticatedAt: START,
+        authenticationMethod: 'pwd',
+        deviceKeyThumbprint: null,
+      },
     ]);
     expect(grant).toMatchObject({ accessToken: 'access-1', accessTokenExpiresAt: new Date(START.getTime() + config.accessTokenTtlMs) });
     expect(events.all).toEqual([

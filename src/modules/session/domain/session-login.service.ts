@@ -11,7 +11,7 @@ import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionCredentialCheck, type Credentials } from './session-credential-check.js';
-import type { SessionGrant } from './session-grant.js';
+import { accessTokenRequestFor, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
 
@@ -32,11 +32,20 @@ export class SessionLoginService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  create(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
-    return this.metrics.timeLogin(() => this.open(credentials, description, client));
+  /**
+   * `deviceKey`: the key of a DPoP proof the login came with (checked, with a fresh server nonce):
+   * the session is bound to it, and its refreshes and requests must prove possession of it.
+   */
+  create(credentials: Credentials, description: DeviceDescription, client: ClientInfo, deviceKey?: DeviceKey): Promise<SessionGrant> {
+    return this.metrics.timeLogin(() => this.open(credentials, description, client, deviceKey));
   }
 
-  private async open(credentials: Credentials, description: DeviceDescription, client: ClientInfo): Promise<SessionGrant> {
+  private async open(
+    credentials: Credentials,
+    description: DeviceDescription,
+    client: ClientInfo,
+    deviceKey?: DeviceKey,
+  ): Promise<SessionGrant> {
     const user = await this.credentials.check(credentials, client);
     const refreshToken = generateRefreshToken();
     const { session, device } = await this.userChange.run(user.id, client, async (change) => {
@@ -44,7 +53,7 @@ export class SessionLoginService {
       // that a disable committing meanwhile is seen.
       if (change.userDisabledAt) throw accountDisabled();
       const { now } = change;
-      const { device, isNew } = await this.devices.recognise(change.tx, user.id, description, now);
+      const { device, isNew } = await this.devices.recognise(change.tx, user.id, description, now, deviceKey?.thumbprint);
       if (isNew) change.emit({ type: 'DEVICE_REGISTERED', device, client });
       const endedByLimit = this.terminator.ended(
         change,
@@ -65,18 +74,13 @@ export class SessionLoginService {
         expiresAt: new Date(now.getTime() + sessionLifetimeFor(device, this.config)),
         ...client,
         refreshTokenHash: hashToken(refreshToken),
+        deviceKeyThumbprint: deviceKey?.thumbprint ?? null,
       });
       change.emit({ type: 'SESSION_CREATED', version: change.nextVersion(), session, device, client });
       return { session, device };
     });
 
-    const access = await this.signer.sign({
-      userId: user.id,
-      sessionId: session.id,
-      roles: user.roles,
-      generation: 0,
-      authenticatedAt: session.authenticatedAt,
-    });
+    const access = await this.signer.sign(accessTokenRequestFor(session, user, 0));
     return {
       session,
       device,

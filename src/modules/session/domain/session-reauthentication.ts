@@ -3,20 +3,24 @@ import { DataCipher } from '../../../common/data-cipher.js';
 import { accountDisabled, notFound } from '../../../common/domain-error.js';
 import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
 import { DeviceService } from '../../device/domain/device.service.js';
+import { invalidDpopProof } from '../../token/domain/dpop-proof.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
+import type { User } from '../../user/domain/user.js';
 import { UserService } from '../../user/domain/user.service.js';
 import { SessionRotationRepository } from '../data/session-rotation.repository.js';
-import { SessionStatus } from './session.js';
+import { SessionStatus, type AuthenticationMethod } from './session.js';
 import { sessionEnded } from './session.errors.js';
 import { SessionCredentialCheck } from './session-credential-check.js';
-import type { Actor, SessionGrant } from './session-grant.js';
+import { accessTokenRequestFor, type Actor, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { successorAssociatedData } from './session-refresh.service.js';
 import { UserChange } from './user-change.js';
 
 /**
- * Step-up: a fresh proof of identity on the caller's session. The password is checked behind the
- * login's brute-force limits; then, as one change, the session's authenticatedAt moves to now and
- * it gets new tokens (access tokens carry the new `auth_time`), and REAUTHENTICATED is logged.
+ * Step-up: a fresh proof of identity on the caller's session, by password (checked behind the
+ * login's brute-force limits) or, on a session bound to a device key, by a proof that key made
+ * with a fresh server nonce (on phones the app unlocks that key with Face ID or a fingerprint).
+ * Then, as one change, the session's authenticatedAt moves to now and it gets new tokens, whose
+ * access tokens carry the new `auth_time` and `amr`, and REAUTHENTICATED is logged.
  */
 @Injectable()
 export class SessionReauthentication {
@@ -31,16 +35,32 @@ export class SessionReauthentication {
   ) {}
 
   async withPassword(actor: Actor, password: string): Promise<SessionGrant> {
+    const account = await this.existing(actor);
+    await this.credentials.check({ email: account.email, password }, actor.client ?? { ipAddress: null, userAgent: null });
+    return this.reissue(actor, account, 'pwd');
+  }
+
+  /** `deviceKey`: the request's proof, checked with a fresh nonce; it must be the key the session is bound to. */
+  async withDeviceKey(actor: Actor, deviceKey: DeviceKey): Promise<SessionGrant> {
+    return this.reissue(actor, await this.existing(actor), 'hwk', deviceKey);
+  }
+
+  private async existing(actor: Actor): Promise<User> {
     const account = await this.users.getById(actor.userId);
     if (!account) throw notFound('user');
-    await this.credentials.check({ email: account.email, password }, actor.client ?? { ipAddress: null, userAgent: null });
+    return account;
+  }
 
+  private async reissue(actor: Actor, user: User, method: AuthenticationMethod, deviceKey?: DeviceKey): Promise<SessionGrant> {
     const refreshToken = generateRefreshToken();
-    const { session, generation, user } = await this.userChange.run(actor.userId, actor.client, async (change) => {
+    const { session, generation } = await this.userChange.run(actor.userId, actor.client, async (change) => {
       if (change.userDisabledAt) throw accountDisabled();
       const locked = await this.rotations.lockSession(change.tx, actor.sessionId);
       if (!locked || locked.session.userId !== actor.userId) throw notFound('session');
       if (locked.session.status !== SessionStatus.ACTIVE) throw sessionEnded(locked.session.status);
+      if (deviceKey && locked.session.deviceKeyThumbprint !== deviceKey.thumbprint) {
+        throw invalidDpopProof('Only a session bound to this device key can be confirmed with it; send the password instead.');
+      }
       const generation = locked.generation + 1;
       const session = await this.rotations.reissue(change.tx, {
         sessionId: actor.sessionId,
@@ -48,20 +68,15 @@ export class SessionReauthentication {
         newTokenHash: hashToken(refreshToken),
         successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(actor.sessionId, generation)),
         now: change.now,
+        authenticationMethod: method,
       });
-      change.emit({ type: 'REAUTHENTICATED', session, method: 'password', client: actor.client });
-      return { session, generation, user: account };
+      change.emit({ type: 'REAUTHENTICATED', session, method: method === 'hwk' ? 'device_key' : 'password', client: actor.client });
+      return { session, generation };
     });
 
     const device = await this.devices.getById(session.deviceId);
     if (!device) throw notFound('device');
-    const access = await this.signer.sign({
-      userId: user.id,
-      sessionId: session.id,
-      roles: user.roles,
-      generation,
-      authenticatedAt: session.authenticatedAt,
-    });
+    const access = await this.signer.sign(accessTokenRequestFor(session, user, generation));
     return {
       session,
       device,

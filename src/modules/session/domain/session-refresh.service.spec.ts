@@ -115,7 +115,15 @@ describe('SessionRefreshService', () => {
         generation: 1,
       });
       expect(signer.requests).toEqual([
-        { userId: user.id, sessionId: session.id, roles: user.roles, generation: 1, authenticatedAt: session.authenticatedAt },
+        {
+          userId: user.id,
+          sessionId: session.id,
+          roles: user.roles,
+          generation: 1,
+          authenticatedAt: session.authenticatedAt,
+          authenticationMethod: 'pwd',
+          deviceKeyThumbprint: null,
+        },
       ]);
       expect(grant).toMatchObject({ accessToken: 'access-1', accessTokenExpiresAt: new Date(START.getTime() + defaults.accessTokenTtlMs) });
       expect(grant.refreshTokenExpiresAt).toEqual(session.expiresAt);

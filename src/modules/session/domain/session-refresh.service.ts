@@ -15,8 +15,8 @@ import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
 import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
-import { invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
-import type { SessionGrant } from './session-grant.js';
+import { deviceKeyRequired, invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
+import { accessTokenRequestFor, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
@@ -57,11 +57,16 @@ export class SessionRefreshService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  refresh(presentedToken: string, client: ClientInfo): Promise<SessionGrant> {
-    return this.metrics.timeRefresh(() => this.rotate(presentedToken, client));
+  /** `deviceKey`: the key of the DPoP proof the refresh came with (checked, with a fresh nonce), if any. */
+  refresh(presentedToken: string, client: ClientInfo, deviceKey?: DeviceKey): Promise<SessionGrant> {
+    return this.metrics.timeRefresh(() => this.rotate(presentedToken, client, deviceKey));
   }
 
-  private async rotate(presentedToken: string, client: ClientInfo): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
+  private async rotate(
+    presentedToken: string,
+    client: ClientInfo,
+    deviceKey: DeviceKey | undefined,
+  ): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
     await this.throttle.assertRefreshAllowed(client.ipAddress);
     if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
 
@@ -74,6 +79,15 @@ export class SessionRefreshService {
       // Read under the user's lock with the token: the disable's own change ended the sessions.
       if (locked.user.disabledAt) return { ok: false, error: accountDisabled(), events: [] };
       const { session, user, device } = locked;
+      // Before anything the token could set off (reuse ends the session): without the device's
+      // key, a copied token changes nothing, and the device that holds the key goes on.
+      const bound = session.deviceKeyThumbprint;
+      if (bound && decision.kind !== 'ended' && deviceKey?.thumbprint !== bound) {
+        const events = await this.userChange.within(tx, { userId: session.userId, version: locked.userVersion, now, client }, (change) =>
+          change.emit({ type: 'DEVICE_KEY_REFUSED', session, client }),
+        );
+        return { ok: false, error: deviceKeyRequired(), events };
+      }
 
       switch (decision.kind) {
         case 'ended':
@@ -140,13 +154,7 @@ export class SessionRefreshService {
     if (!outcome.ok) throw outcome.error;
 
     const { user, device } = outcome;
-    const access = await this.signer.sign({
-      userId: user.id,
-      sessionId: outcome.session.id,
-      roles: user.roles,
-      generation: outcome.generation,
-      authenticatedAt: outcome.session.authenticatedAt,
-    });
+    const access = await this.signer.sign(accessTokenRequestFor(outcome.session, user, outcome.generation));
     return {
       session: outcome.session,
       device,
@@ -164,13 +172,20 @@ export class SessionRefreshService {
    * refresh would call reuse has the consequences of reuse here too, since a logout would let
    * whoever took a copy dispose of the evidence. False when the token is not one of ours.
    */
-  async revoke(presentedToken: string, client: ClientInfo): Promise<boolean> {
+  async revoke(presentedToken: string, client: ClientInfo, deviceKey?: DeviceKey): Promise<boolean> {
     if (!isWellFormedRefreshToken(presentedToken)) return false;
     const events = await this.sessions.transaction(async (tx): Promise<DomainEvent[] | undefined> => {
       const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
       if (!locked) return undefined;
       const now = this.clock.now();
       const decision = this.decide(locked, now);
+      const bound = locked.session.deviceKeyThumbprint;
+      if (bound && decision.kind !== 'ended' && decision.kind !== 'invalid' && deviceKey?.thumbprint !== bound) {
+        // A copy without the device's key cannot sign the device out either; answered as RFC 7009 answers any token.
+        return this.userChange.within(tx, { userId: locked.session.userId, version: locked.userVersion, now, client }, (change) =>
+          change.emit({ type: 'DEVICE_KEY_REFUSED', session: locked.session, client }),
+        );
+      }
       switch (decision.kind) {
         case 'invalid':
         case 'ended':

@@ -15,3 +15,7 @@ export function sessionEnded(status: SessionStatus): DomainError {
     ? new DomainError('SESSION_EXPIRED', 'The session has expired; sign in again.')
     : new DomainError('SESSION_REVOKED', 'The session has been ended; sign in again.');
 }
+
+/** RFC 9449: the session is bound to a device key, and the refresh came without a proof by it. */
+export const deviceKeyRequired = () =>
+  new DomainError('INVALID_DPOP_PROOF', 'This session is bound to its device’s key: refresh it with a DPoP proof made by that key.');

@@ -20,6 +20,9 @@ export enum SessionEndReason {
   DEVICE_REMOVED = 'DEVICE_REMOVED',
 }
 
+/** RFC 8176 values: a password, or a hardware-held key (the device's DPoP key, gated by biometrics on phones). */
+export type AuthenticationMethod = 'pwd' | 'hwk';
+
 export interface Session {
   readonly id: string;
   readonly userId: string;
@@ -29,6 +32,10 @@ export interface Session {
   readonly createdAt: Date;
   /** When the user last proved who they are on this session: the login, or a later reauthenticate. */
   readonly authenticatedAt: Date;
+  /** RFC 7638 thumbprint of the device key the session is bound to (DPoP); null for a bearer session. */
+  readonly deviceKeyThumbprint: string | null;
+  /** How the user last proved who they are on it (RFC 8176 amr): the password, or the device's key. */
+  readonly authenticationMethod: AuthenticationMethod;
   readonly lastActivityAt: Date;
   /** The absolute end: login time + the refresh-token lifetime chosen at login. */
   readonly expiresAt: Date;

@@ -9,6 +9,7 @@ import { SessionRefreshService } from '../domain/session-refresh.service.js';
 import { SessionService } from '../domain/session.service.js';
 import { SessionLoginService } from '../domain/session-login.service.js';
 import { clientInfoOf } from './client-info.js';
+import { DeviceKeyProofs } from './device-key-proofs.js';
 import { CurrentActor } from './current-actor.decorator.js';
 import { CreateSessionInput, RefreshSessionInput, RevokeAllSessionsInput, RevokeSessionBody } from './session.inputs.js';
 import { toSessionPayload, toSessionType, withDevice } from './session.presenter.js';
@@ -22,6 +23,7 @@ export class SessionController {
     private readonly logins: SessionLoginService,
     private readonly refresher: SessionRefreshService,
     private readonly devices: DeviceService,
+    private readonly deviceKeys: DeviceKeyProofs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -29,14 +31,16 @@ export class SessionController {
   @Post('create')
   @HttpCode(201)
   async create(@Body() body: CreateSessionInput, @Req() request: Request) {
-    return this.payload(await this.logins.create(body, body.device, clientInfoOf(request)));
+    const deviceKey = await this.deviceKeys.withFreshNonce(request);
+    return this.payload(await this.logins.create(body, body.device, clientInfoOf(request), deviceKey));
   }
 
   @Public()
   @Post('refresh')
   @HttpCode(200)
   async refresh(@Body() body: RefreshSessionInput, @Req() request: Request) {
-    return this.payload(await this.refresher.refresh(body.refreshToken, clientInfoOf(request)));
+    const deviceKey = await this.deviceKeys.withFreshNonce(request);
+    return this.payload(await this.refresher.refresh(body.refreshToken, clientInfoOf(request), deviceKey));
   }
 
   @Post('revoke')

@@ -16,6 +16,7 @@ export function toSessionType(session: Session, currentSessionId: string | undef
     endReason: session.endReason,
     createdAt: session.createdAt,
     authenticatedAt: session.authenticatedAt,
+    deviceBound: session.deviceKeyThumbprint !== null,
     lastActivityAt: session.lastActivityAt,
     idleExpiresAt: idleExpiresAt(session.lastActivityAt, idleTimeoutMs),
     expiresAt: session.expiresAt,
@@ -29,7 +30,8 @@ export function toSessionType(session: Session, currentSessionId: string | undef
 export function toSessionPayload(grant: SessionGrant, idleTimeoutMs: number): SessionPayloadType {
   return {
     tokens: {
-      tokenType: 'Bearer',
+      // RFC 9449 §5: a bound session's access tokens are DPoP tokens.
+      tokenType: grant.session.deviceKeyThumbprint ? 'DPoP' : 'Bearer',
       accessToken: grant.accessToken,
       accessTokenExpiresAt: grant.accessTokenExpiresAt,
       refreshToken: grant.refreshToken,

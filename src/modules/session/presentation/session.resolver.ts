@@ -10,6 +10,7 @@ import { SessionRefreshService } from '../domain/session-refresh.service.js';
 import { SessionService } from '../domain/session.service.js';
 import { SessionLoginService } from '../domain/session-login.service.js';
 import { clientInfoOf } from './client-info.js';
+import { DeviceKeyProofs } from './device-key-proofs.js';
 import { CurrentActor } from './current-actor.decorator.js';
 import { ParseIdPipe } from './parse-id.pipe.js';
 import { CreateSessionInput, RefreshSessionInput, RevokeAllSessionsInput } from './session.inputs.js';
@@ -23,6 +24,7 @@ export class SessionResolver {
     private readonly logins: SessionLoginService,
     private readonly refresher: SessionRefreshService,
     private readonly deviceLoader: DeviceLoader,
+    private readonly deviceKeys: DeviceKeyProofs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -34,7 +36,8 @@ export class SessionResolver {
     @Args('input', { type: () => CreateSessionInput }) input: CreateSessionInput,
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
-    const grant = await this.logins.create(input, input.device, clientInfoOf(context.req));
+    const deviceKey = await this.deviceKeys.withFreshNonce(context.req);
+    const grant = await this.logins.create(input, input.device, clientInfoOf(context.req), deviceKey);
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
   }
 
@@ -46,7 +49,8 @@ export class SessionResolver {
     @Args('input', { type: () => RefreshSessionInput }) input: RefreshSessionInput,
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
-    const grant = await this.refresher.refresh(input.refreshToken, clientInfoOf(context.req));
+    const deviceKey = await this.deviceKeys.withFreshNonce(context.req);
+    const grant = await this.refresher.refresh(input.refreshToken, clientInfoOf(context.req), deviceKey);
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
   }
 

@@ -37,6 +37,9 @@ export class SessionType {
   })
   authenticatedAt: Date;
 
+  @Field(() => Boolean, { description: 'True when the session’s refresh token is bound to a device key (DPoP, RFC 9449).' })
+  deviceBound: boolean;
+
   @Field(() => GraphQLISODateTime)
   lastActivityAt: Date;
 

@@ -18,6 +18,12 @@ import { TokenKeyStore } from '../../token/domain/token-key-store.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../domain/session-authenticator.js';
+import { AppSecretRepository } from '../../../database/app-secret.repository.js';
+import { DpopNonces } from '../../token/domain/dpop-nonces.js';
+import { DpopProofVerifier } from '../../token/domain/dpop-proof-verifier.js';
+import { InMemoryAppSecretRepository } from '../../../../test/unit/in-memory-app-secret-repository.js';
+import { InMemoryDatabase } from '../../../../test/unit/in-memory-database.js';
+import { DeviceKeyProofs } from './device-key-proofs.js';
 import { TokenGuard } from './token.guard.js';
 import { TokenStrategy } from './token.strategy.js';
 
@@ -53,6 +59,11 @@ async function buildApp() {
       { provide: Clock, useValue: clock },
       { provide: APP_CONFIG, useValue: config },
       { provide: SessionAuthenticator, useValue: { assertActive } },
+      // The real DPoP proof check, which a bearer token never reaches.
+      DeviceKeyProofs,
+      DpopProofVerifier,
+      DpopNonces,
+      { provide: AppSecretRepository, useValue: new InMemoryAppSecretRepository(new InMemoryDatabase()) },
     ],
   }).compile();
   const signer = moduleRef.get(TokenSigner);
@@ -62,7 +73,17 @@ async function buildApp() {
     guard: moduleRef.get(TokenGuard),
     verifier: moduleRef.get(TokenVerifier),
     mint: async (userId: string = randomUUID()) =>
-      (await signer.sign({ userId, sessionId: randomUUID(), roles: [Role.USER], generation: 0, authenticatedAt: new Date() })).token,
+      (
+        await signer.sign({
+          userId,
+          sessionId: randomUUID(),
+          roles: [Role.USER],
+          generation: 0,
+          authenticatedAt: new Date(),
+          authenticationMethod: 'pwd',
+          deviceKeyThumbprint: null,
+        })
+      ).token,
   };
 }
 

@@ -10,7 +10,8 @@ import { requestOf, type AuthenticatedRequest, type GraphQLRequestContext } from
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { invalidToken, TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../domain/session-authenticator.js';
-import { bearerToken } from './bearer-token.js';
+import { bearerToken, presentedAccessToken } from './bearer-token.js';
+import { DeviceKeyProofs } from './device-key-proofs.js';
 import { TokenStrategy } from './token.strategy.js';
 
 export { bearerToken } from './bearer-token.js';
@@ -35,6 +36,7 @@ export class TokenGuard extends AuthGuard('jwt') {
     private readonly strategy: TokenStrategy,
     private readonly verifier: TokenVerifier,
     private readonly sessions: SessionAuthenticator,
+    private readonly deviceKeys: DeviceKeyProofs,
   ) {
     super();
   }
@@ -56,9 +58,12 @@ export class TokenGuard extends AuthGuard('jwt') {
     // A token verified before skips passport: jsonwebtoken would check its signature again (about
     // 35 µs) and passport would dress Express's request for it (about 20 µs), for a token an app
     // sends with every request for up to an hour. Its expiry is checked again, as on every use.
-    const token = bearerToken(request.headers.authorization);
-    const verifiedBefore = token === undefined ? undefined : this.verifier.claimsVerifiedBefore(token);
-    request.auth = verifiedBefore ? await this.sessions.assertActive(verifiedBefore) : await this.authenticate(request, context);
+    const presented = presentedAccessToken(request.headers.authorization);
+    const verifiedBefore = presented === undefined ? undefined : this.verifier.claimsVerifiedBefore(presented.token);
+    const claims = verifiedBefore ? await this.sessions.assertActive(verifiedBefore) : await this.authenticate(request, context);
+    // A token bound to a device key (RFC 9449) proves possession on every request, whichever path verified it.
+    if (presented) await this.deviceKeys.assertPossession(request, claims, presented);
+    request.auth = claims;
     return true;
   }
 

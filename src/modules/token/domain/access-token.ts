@@ -7,6 +7,10 @@ export interface AccessTokenRequest {
   readonly generation: number;
   /** When the user last proved who they are on the session (`auth_time`, RFC 9068 §2.2.1). */
   readonly authenticatedAt: Date;
+  /** RFC 8176 `amr` of that proof. */
+  readonly authenticationMethod: 'pwd' | 'hwk';
+  /** The device key the session is bound to (DPoP): the token gets `cnf.jkt` (RFC 9449 §6). */
+  readonly deviceKeyThumbprint: string | null;
 }
 
 export interface SignedAccessToken {

@@ -7,7 +7,9 @@ export type IntrospectionResponse =
   | { readonly active: false }
   | {
       readonly active: true;
-      readonly token_type: 'Bearer';
+      readonly token_type: 'Bearer' | 'DPoP';
+      /** RFC 9449 §6.2: the key a bound token is confirmed by. */
+      readonly cnf?: { readonly jkt: string };
       readonly sub: string;
       readonly sid: string;
       readonly jti: string;
@@ -40,7 +42,8 @@ export class TokenIntrospectionService {
       const claims = await this.sessions.assertActive(await this.verifier.verify(token));
       return {
         active: true,
-        token_type: 'Bearer',
+        token_type: claims.deviceKeyThumbprint ? 'DPoP' : 'Bearer',
+        ...(claims.deviceKeyThumbprint ? { cnf: { jkt: claims.deviceKeyThumbprint } } : {}),
         sub: claims.userId,
         sid: claims.sessionId,
         jti: claims.tokenId,

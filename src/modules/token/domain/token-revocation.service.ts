@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionEndReason } from '../../session/domain/session.js';
+import type { DeviceKey } from '../../session/domain/session-grant.js';
 import { SessionRefreshService } from '../../session/domain/session-refresh.service.js';
 import { SessionTerminator } from '../../session/domain/session-terminator.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -20,26 +21,27 @@ export class TokenRevocationService {
     private readonly verifier: TokenVerifier,
   ) {}
 
-  async revoke(token: string, hint: string | undefined, client: ClientInfo): Promise<void> {
+  /**
+   * `deviceKey`: the key of a DPoP proof sent with the request. A token of a session bound to a
+   * device key revokes only with a proof by that key, so a copy cannot sign the device out.
+   */
+  async revoke(token: string, hint: string | undefined, client: ClientInfo, deviceKey?: DeviceKey): Promise<void> {
     // RFC 7009 §2.1: the hint only says where to look first.
-    const byRefresh = () => this.byRefreshToken(token, client);
-    const byAccess = () => this.byAccessToken(token, client);
+    const byRefresh = () => this.refresher.revoke(token, client, deviceKey);
+    const byAccess = () => this.byAccessToken(token, client, deviceKey);
     for (const attempt of hint === 'access_token' ? [byAccess, byRefresh] : [byRefresh, byAccess]) {
       if (await attempt()) return;
     }
   }
 
-  private byRefreshToken(token: string, client: ClientInfo): Promise<boolean> {
-    return this.refresher.revoke(token, client);
-  }
-
   /** An expired access token has nothing left to revoke; a forged one is not ours. */
-  private async byAccessToken(token: string, client: ClientInfo): Promise<boolean> {
+  private async byAccessToken(token: string, client: ClientInfo, deviceKey: DeviceKey | undefined): Promise<boolean> {
     const claims = await this.verifier.verify(token).catch((error: unknown) => {
       if (error instanceof DomainError && (error.code === 'UNAUTHENTICATED' || error.code === 'TOKEN_EXPIRED')) return undefined;
       throw error;
     });
     if (!claims) return false;
+    if (claims.deviceKeyThumbprint && claims.deviceKeyThumbprint !== deviceKey?.thumbprint) return true;
     await this.terminator.endOne(claims.userId, claims.sessionId, SessionEndReason.LOGOUT, client);
     return true;
   }

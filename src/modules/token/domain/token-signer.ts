@@ -28,6 +28,8 @@ export class TokenSigner {
       roles: [...request.roles],
       gen: request.generation,
       auth_time: Math.floor(request.authenticatedAt.getTime() / 1000),
+      amr: [request.authenticationMethod],
+      ...(request.deviceKeyThumbprint ? { cnf: { jkt: request.deviceKeyThumbprint } } : {}),
       iss: this.config.jwtIssuer,
       aud: this.config.jwtAudience,
       sub: request.userId,

@@ -86,11 +86,21 @@ describe('TokenSigner and TokenVerifier', () => {
       roles: [Role.USER, Role.ADMIN],
       generation: 3,
       authenticatedAt: clock.now(),
+      authenticationMethod: 'pwd',
+      deviceKeyThumbprint: null,
     });
 
   describe('signing through JwtService', () => {
     it('writes the very bytes jose’s SignJWT writes: header, claims and their order, RS256 signature', async () => {
-      const request = { userId: randomUUID(), sessionId: randomUUID(), roles: [Role.USER], generation: 2, authenticatedAt: clock.now() };
+      const request = {
+        userId: randomUUID(),
+        sessionId: randomUUID(),
+        roles: [Role.USER],
+        generation: 2,
+        authenticatedAt: clock.now(),
+        authenticationMethod: 'pwd' as const,
+        deviceKeyThumbprint: null,
+      };
       const { token, expiresAt } = await signer.sign(request);
       const { jti } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string };
       const issuedAt = epoch(clock.now());
@@ -99,6 +109,7 @@ describe('TokenSigner and TokenVerifier', () => {
         roles: request.roles,
         gen: request.generation,
         auth_time: epoch(request.authenticatedAt),
+        amr: [request.authenticationMethod],
       })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: OUR_KID })
         .setIssuer(config.jwtIssuer)
@@ -128,9 +139,13 @@ describe('TokenSigner and TokenVerifier', () => {
         roles: [Role.USER, Role.ADMIN],
         generation: 3,
         authenticatedAt: new Date(epoch(clock.now()) * 1000),
+        authenticationMethod: 'pwd' as const,
+        deviceKeyThumbprint: null,
       };
       const { token, expiresAt } = await signer.sign(request);
-      expect(await verifier.verify(token)).toMatchObject({ ...request, expiresAt, issuedAt: clock.now() });
+      const { authenticationMethod: _method, deviceKeyThumbprint: _unbound, ...claimed } = request;
+      expect(await verifier.verify(token)).toMatchObject({ ...claimed, expiresAt, issuedAt: clock.now() });
+      expect(await verifier.verify(token)).not.toHaveProperty('deviceKeyThumbprint');
     });
 
     it('takes a key only for an RS256 at+jwt naming one of our kids, never one the token brings or points at', async () => {

@@ -173,7 +173,8 @@ function hasExpired(expiresAt: Date, now: Date): boolean {
  */
 function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
   if (!isRecord(payload)) throw invalidToken();
-  const { sub, sid, jti, iat, exp, nbf, roles, gen, auth_time: authTime } = payload;
+  const { sub, sid, jti, iat, exp, nbf, roles, gen, auth_time: authTime, cnf } = payload;
+  const thumbprint = isRecord(cnf) ? cnf.jkt : undefined;
   if (
     typeof sub !== 'string' ||
     !UUID.test(sub) ||
@@ -184,6 +185,7 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     typeof exp !== 'number' ||
     (nbf !== undefined && typeof nbf !== 'number') ||
     (authTime !== undefined && typeof authTime !== 'number') ||
+    (cnf !== undefined && (typeof thumbprint !== 'string' || thumbprint.length === 0)) ||
     !Number.isSafeInteger(gen) ||
     (gen as number) < 0 ||
     !Array.isArray(roles) ||
@@ -200,6 +202,7 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     roles: roles as Role[],
     generation: gen as number,
     ...(typeof authTime === 'number' ? { authenticatedAt: new Date(authTime * 1000) } : {}),
+    ...(typeof thumbprint === 'string' ? { deviceKeyThumbprint: thumbprint } : {}),
     tokenId: jti,
     issuedAt: new Date(iat * 1000),
     expiresAt,

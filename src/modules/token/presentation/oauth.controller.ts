@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { constantTimeEqual } from '../../../common/opaque-token.js';
 import { Public } from '../../../common/public.decorator.js';
 import { clientInfoOf } from '../../session/presentation/client-info.js';
+import { DeviceKeyProofs } from '../../session/presentation/device-key-proofs.js';
 import { TokenIntrospectionService } from '../domain/token-introspection.service.js';
 import { TokenRevocationService } from '../domain/token-revocation.service.js';
 
@@ -21,6 +22,7 @@ export class OAuthController {
   constructor(
     private readonly revocation: TokenRevocationService,
     private readonly introspection: TokenIntrospectionService,
+    private readonly deviceKeys: DeviceKeyProofs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -32,7 +34,7 @@ export class OAuthController {
     const token = tokenOf(form);
     if (!token) return this.invalidRequest(response);
     const hint = typeof form.token_type_hint === 'string' ? form.token_type_hint : undefined;
-    await this.revocation.revoke(token, hint, clientInfoOf(request));
+    await this.revocation.revoke(token, hint, clientInfoOf(request), await this.deviceKeys.of(request));
     response.setHeader('Cache-Control', 'no-store');
     return {};
   }
