@@ -1,6 +1,17 @@
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { NETWORK_ERROR, REAUTHENTICATION_REQUIRED, ReauthenticationRequiredError, TesseraError } from './tessera-error.js';
 
 export type FetchFunction = typeof fetch;
+
+/**
+ * A GraphQL operation as text, typed with its result and variables: a typed document string
+ * from GraphQL Code Generator (`documentMode: 'string'`, as the SDK's own operations are), or
+ * its `toString()`. A parsed DocumentNode is not one: the SDK sends text and carries no printer.
+ */
+export type TypedDocumentText<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { valueOf(): string };
+
+/** Operation variables: optional when the operation has no required ones. */
+export type VariablesArgument<TVariables> = Record<string, never> extends TVariables ? [variables?: TVariables] : [variables: TVariables];
 
 interface GraphQLErrorBody {
   readonly message?: unknown;
@@ -24,7 +35,11 @@ export class GraphQLTransport {
     this.graphqlUrl = `${baseUrl.replace(/\/+$/, '')}/graphql`;
   }
 
-  async execute<T>(query: string, variables: Record<string, unknown> | undefined, accessToken?: string): Promise<T> {
+  async execute<TResult, TVariables = Record<string, unknown>>(
+    document: string | TypedDocumentText<TResult, TVariables>,
+    variables: TVariables | undefined,
+    accessToken?: string,
+  ): Promise<TResult> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     let response: Response;
@@ -32,7 +47,8 @@ export class GraphQLTransport {
       response = await this.fetchImpl(this.graphqlUrl, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ query, variables: variables ?? {} }),
+        // Generated documents open with a line break and indentation: trimmed, the body starts with the operation.
+        body: JSON.stringify({ query: String(document).trim(), variables: variables ?? {} }),
       });
     } catch (cause) {
       throw new TesseraError(NETWORK_ERROR, 'The session service could not be reached.', { cause });
@@ -44,7 +60,7 @@ export class GraphQLTransport {
         retryAfterSeconds: retryAfterHeader(response),
       });
     }
-    const { data, errors } = body as { data?: T | null; errors?: GraphQLErrorBody[] };
+    const { data, errors } = body as { data?: TResult | null; errors?: GraphQLErrorBody[] };
     if (Array.isArray(errors) && errors.length > 0) throw toTesseraError(errors[0]!, response);
     if (data === undefined || data === null) throw new TesseraError(NETWORK_ERROR, 'The session service answered without data.');
     return data;

@@ -22,7 +22,15 @@ export {
   TesseraError,
   TRANSIENT_CODES,
 } from './tessera-error.js';
-export { GraphQLTransport, type FetchFunction } from './graphql-transport.js';
+export { GraphQLTransport, type FetchFunction, type TypedDocumentText, type VariablesArgument } from './graphql-transport.js';
+export {
+  ACCESS_TOKEN_REFUSED_CLOSE_CODE,
+  graphqlWsClientOptions,
+  RENEW_AND_RECONNECT_CLOSE_CODE,
+  SESSION_ENDED_CLOSE_CODE,
+  type GraphQLWsClientOptions,
+  type GraphQLWsClientOptionsSettings,
+} from './graphql-ws-options.js';
 export { applySessionEvent, sortSessions } from './session-list.js';
 export type {
   AlertSeverity,
@@ -45,3 +53,5 @@ export type {
   TokenPair,
   User,
 } from './types.js';
+// The SDK's operations as typed document strings, with their result and variable types (GraphQL Code Generator).
+export * from './generated/graphql.js';

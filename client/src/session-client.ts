@@ -1,30 +1,37 @@
-import { errorCodeOf, GraphQLTransport, readJson, type FetchFunction } from './graphql-transport.js';
 import {
-  ACKNOWLEDGE_ALERT,
-  ACTIVE_SESSIONS,
-  ALERTS,
-  CHANGE_PASSWORD,
-  CREATE_SESSION,
-  DEVICES,
-  DISABLE_USER,
-  ENABLE_USER,
-  LOGOUT,
-  ME,
-  REAUTHENTICATE,
-  REGISTER,
-  REMOVE_DEVICE,
-  RENAME_DEVICE,
-  REPORT_ALERT,
-  REVOKE_ALL_SESSIONS,
-  REVOKE_SESSION,
-  SET_USER_ROLES,
-  TRUST_DEVICE,
-  UNTRUST_DEVICE,
-} from './graphql-operations.js';
+  errorCodeOf,
+  GraphQLTransport,
+  readJson,
+  type FetchFunction,
+  type TypedDocumentText,
+  type VariablesArgument,
+} from './graphql-transport.js';
+import {
+  TesseraAcknowledgeAlertDocument,
+  TesseraActiveSessionsDocument,
+  TesseraAlertsDocument,
+  TesseraChangePasswordDocument,
+  TesseraDevicesDocument,
+  TesseraDisableUserDocument,
+  TesseraEnableUserDocument,
+  TesseraLoginDocument,
+  TesseraLogoutDocument,
+  TesseraMeDocument,
+  TesseraReauthenticateDocument,
+  TesseraRegisterDocument,
+  TesseraRemoveDeviceDocument,
+  TesseraRenameDeviceDocument,
+  TesseraReportAlertDocument,
+  TesseraRevokeAllSessionsDocument,
+  TesseraRevokeSessionDocument,
+  TesseraSetUserRolesDocument,
+  TesseraTrustDeviceDocument,
+  TesseraUntrustDeviceDocument,
+} from './generated/graphql.js';
 import { isTesseraError, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
 import { TokenRefresher, type RefreshRetryPolicy, type SignedOutReason } from './token-refresher.js';
 import type { TokenStore } from './token-store.js';
-import type { ChangePasswordInput, Device, LoginInput, LoginResult, Role, Session, SessionAlert, SessionPayload, User } from './types.js';
+import type { ChangePasswordInput, Device, LoginInput, LoginResult, Role, Session, SessionAlert, User } from './types.js';
 
 export interface SessionClientOptions {
   /** The service's base URL, e.g. http://127.0.0.1:3000 (GraphQL at /graphql, graphql-ws on the same path). */
@@ -84,13 +91,13 @@ export class SessionClient {
 
   /** Creates an account (no session: log in afterwards). Passwords need 12 to 128 characters. */
   async register(input: { email: string; password: string }): Promise<User> {
-    return (await this.transport.execute<{ register: User }>(REGISTER, { input: { email: input.email, password: input.password } }))
-      .register;
+    const variables = { input: { email: input.email, password: input.password } };
+    return (await this.transport.execute(TesseraRegisterDocument, variables)).register;
   }
 
   /** Logs in with a password and keeps the session in the store. The tokens stay inside the SDK. */
   async login(input: LoginInput): Promise<LoginResult> {
-    const data = await this.transport.execute<{ createSession: SessionPayload }>(CREATE_SESSION, { input });
+    const data = await this.transport.execute(TesseraLoginDocument, { input });
     const payload = data.createSession;
     await this.refresher.begin(payload);
     return { user: payload.user, session: payload.session };
@@ -119,7 +126,7 @@ export class SessionClient {
    */
   async logout(): Promise<void> {
     try {
-      if (this.refresher.signedIn) await this.request<{ logout: boolean }>(LOGOUT);
+      if (this.refresher.signedIn) await this.request(TesseraLogoutDocument);
     } catch (error) {
       if (!(error instanceof TesseraError)) throw error;
     } finally {
@@ -128,24 +135,24 @@ export class SessionClient {
   }
 
   async me(): Promise<User> {
-    return (await this.request<{ me: User }>(ME)).me;
+    return (await this.request(TesseraMeDocument)).me;
   }
 
   async activeSessions(): Promise<Session[]> {
-    return (await this.request<{ activeSessions: Session[] }>(ACTIVE_SESSIONS)).activeSessions;
+    return (await this.request(TesseraActiveSessionsDocument)).activeSessions;
   }
 
   async devices(): Promise<Device[]> {
-    return (await this.request<{ devices: Device[] }>(DEVICES)).devices;
+    return (await this.request(TesseraDevicesDocument)).devices;
   }
 
   async alerts(options: { unacknowledgedOnly?: boolean } = {}): Promise<SessionAlert[]> {
-    const data = await this.request<{ sessionAlerts: SessionAlert[] }>(ALERTS, { unacknowledgedOnly: options.unacknowledgedOnly ?? false });
+    const data = await this.request(TesseraAlertsDocument, { unacknowledgedOnly: options.unacknowledgedOnly ?? false });
     return data.sessionAlerts;
   }
 
   async acknowledgeAlert(alertId: string): Promise<SessionAlert> {
-    return (await this.request<{ acknowledgeAlert: SessionAlert }>(ACKNOWLEDGE_ALERT, { alertId })).acknowledgeAlert;
+    return (await this.request(TesseraAcknowledgeAlertDocument, { alertId })).acknowledgeAlert;
   }
 
   /**
@@ -154,7 +161,7 @@ export class SessionClient {
    * device's own session, this client is signed out.
    */
   async reportAlert(alertId: string): Promise<SessionAlert> {
-    const alert = (await this.request<{ reportAlert: SessionAlert }>(REPORT_ALERT, { alertId })).reportAlert;
+    const alert = (await this.request(TesseraReportAlertDocument, { alertId })).reportAlert;
     if (alert.sessionId !== null && alert.sessionId === this.currentSessionId) await this.refresher.signOut('SESSION_REVOKED');
     return alert;
   }
@@ -167,7 +174,7 @@ export class SessionClient {
    */
   async changePassword(input: ChangePasswordInput): Promise<number> {
     const variables = { input: { currentPassword: input.currentPassword, newPassword: input.newPassword } };
-    return (await this.request<{ changePassword: number }>(CHANGE_PASSWORD, variables)).changePassword;
+    return (await this.request(TesseraChangePasswordDocument, variables)).changePassword;
   }
 
   /**
@@ -181,7 +188,7 @@ export class SessionClient {
     const exchange = async (accessToken: string) => {
       sentWith = accessToken;
       try {
-        const data = await this.transport.execute<{ reauthenticate: SessionPayload }>(REAUTHENTICATE, { input: { password } }, accessToken);
+        const data = await this.transport.execute(TesseraReauthenticateDocument, { input: { password } }, accessToken);
         return data.reauthenticate;
       } catch (error) {
         if (error instanceof TesseraError) await this.signOutIfEnded(error.code);
@@ -200,7 +207,7 @@ export class SessionClient {
 
   /** Ends one of the user's sessions; ending this device's own session signs it out. */
   async revokeSession(sessionId: string): Promise<Session> {
-    const session = (await this.request<{ revokeSession: Session }>(REVOKE_SESSION, { sessionId })).revokeSession;
+    const session = (await this.request(TesseraRevokeSessionDocument, { sessionId })).revokeSession;
     if (sessionId === this.currentSessionId) await this.refresher.signOut('SESSION_REVOKED');
     return session;
   }
@@ -210,9 +217,7 @@ export class SessionClient {
    * many ended. Without exceptCurrent it is a sensitive operation (ReauthenticationRequiredError).
    */
   async revokeAllSessions(options: { exceptCurrent: boolean }): Promise<number> {
-    const data = await this.request<{ revokeAllSessions: number }>(REVOKE_ALL_SESSIONS, {
-      input: { exceptCurrent: options.exceptCurrent },
-    });
+    const data = await this.request(TesseraRevokeAllSessionsDocument, { input: { exceptCurrent: options.exceptCurrent } });
     if (!options.exceptCurrent) await this.refresher.signOut('SESSION_REVOKED');
     return data.revokeAllSessions;
   }
@@ -227,19 +232,19 @@ export class SessionClient {
 
   /** Sensitive (ReauthenticationRequiredError): a trusted device stays signed in longer. */
   async trustDevice(deviceId: string): Promise<Device> {
-    return (await this.request<{ trustDevice: Device }>(TRUST_DEVICE, { deviceId })).trustDevice;
+    return (await this.request(TesseraTrustDeviceDocument, { deviceId })).trustDevice;
   }
 
   /** Untrusting a device ends its sessions; untrusting this one signs it out. */
   async untrustDevice(deviceId: string): Promise<Device> {
-    const device = (await this.request<{ untrustDevice: Device }>(UNTRUST_DEVICE, { deviceId })).untrustDevice;
+    const device = (await this.request(TesseraUntrustDeviceDocument, { deviceId })).untrustDevice;
     if (deviceId === this.refresher.deviceId) await this.refresher.signOut('SESSION_REVOKED');
     return device;
   }
 
   /** The user's own name for a device, shown on every device; the app's name for it no longer replaces it. */
   async renameDevice(deviceId: string, name: string): Promise<Device> {
-    return (await this.request<{ renameDevice: Device }>(RENAME_DEVICE, { deviceId, name })).renameDevice;
+    return (await this.request(TesseraRenameDeviceDocument, { deviceId, name })).renameDevice;
   }
 
   /**
@@ -247,7 +252,7 @@ export class SessionClient {
    * device. Removing this one signs it out. Sensitive (ReauthenticationRequiredError).
    */
   async removeDevice(deviceId: string): Promise<boolean> {
-    const removed = (await this.request<{ removeDevice: boolean }>(REMOVE_DEVICE, { deviceId })).removeDevice;
+    const removed = (await this.request(TesseraRemoveDeviceDocument, { deviceId })).removeDevice;
     if (deviceId === this.refresher.deviceId) await this.refresher.signOut('SESSION_REVOKED');
     return removed;
   }
@@ -257,27 +262,34 @@ export class SessionClient {
    * Sensitive (ReauthenticationRequiredError).
    */
   async disableUser(userId: string): Promise<User> {
-    return (await this.request<{ disableUser: User }>(DISABLE_USER, { userId })).disableUser;
+    return (await this.request(TesseraDisableUserDocument, { userId })).disableUser;
   }
 
   /** Admins only: the account can sign in again (its ended sessions stay ended). */
   async enableUser(userId: string): Promise<User> {
-    return (await this.request<{ enableUser: User }>(ENABLE_USER, { userId })).enableUser;
+    return (await this.request(TesseraEnableUserDocument, { userId })).enableUser;
   }
 
   /** Admins only: replaces the account's roles. Sensitive (ReauthenticationRequiredError). */
   async setUserRoles(userId: string, roles: readonly Role[]): Promise<User> {
-    return (await this.request<{ setUserRoles: User }>(SET_USER_ROLES, { userId, roles: [...roles] })).setUserRoles;
+    return (await this.request(TesseraSetUserRolesDocument, { userId, roles: [...roles] })).setUserRoles;
   }
 
   /**
    * Any GraphQL operation with a valid access token. An access token the service calls expired
    * is renewed and the operation sent once more; an answer that the session has ended signs out.
+   * A typed document (GraphQL Code Generator's typed document strings, `documentMode: 'string'`)
+   * types the result and the variables; with a plain string, name the result type.
    */
-  async request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  request<TResult, TVariables>(
+    document: TypedDocumentText<TResult, TVariables>,
+    ...[variables]: VariablesArgument<TVariables>
+  ): Promise<TResult>;
+  request<TResult = unknown>(query: string, variables?: Record<string, unknown>): Promise<TResult>;
+  async request<TResult>(document: string | TypedDocumentText<TResult, unknown>, variables?: Record<string, unknown>): Promise<TResult> {
     const send = async (token: string) => {
       try {
-        return await this.transport.execute<T>(query, variables, token);
+        return await this.transport.execute<TResult>(String(document), variables, token);
       } catch (error) {
         if (error instanceof TesseraError) await this.signOutIfEnded(error.code);
         throw error;

@@ -1,5 +1,5 @@
 import { createClient, type Client } from 'graphql-ws/client';
-import { SESSION_EVENTS } from './graphql-operations.js';
+import { TesseraSessionEventsDocument, type TesseraSessionEventsSubscription } from './generated/graphql.js';
 import { Listeners } from './listeners.js';
 import type { SessionClient } from './session-client.js';
 import type { SignedOutReason } from './token-refresher.js';
@@ -169,8 +169,8 @@ export class SessionSync {
       },
     });
     this.socket = socket;
-    socket.subscribe<{ sessionEvents: SessionEvent }>(
-      { query: SESSION_EVENTS },
+    socket.subscribe<TesseraSessionEventsSubscription>(
+      { query: String(TesseraSessionEventsDocument) },
       {
         next: (result) => {
           if (generation !== this.generation) return;

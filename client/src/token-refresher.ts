@@ -1,6 +1,6 @@
 import { accessTokenLifetimeMs } from './access-token-lifetime.js';
 import type { GraphQLTransport } from './graphql-transport.js';
-import { REFRESH_SESSION } from './graphql-operations.js';
+import { TesseraRefreshDocument } from './generated/graphql.js';
 import { Listeners } from './listeners.js';
 import { backoffMs, delay, type RefreshRetryPolicy } from './refresh-backoff.js';
 import { SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
@@ -108,6 +108,15 @@ export class TokenRefresher {
   /** When the current access token becomes due for renewal (device clock, ms), or null without one. */
   get refreshDueAt(): number | null {
     return this.#access?.refreshAt ?? null;
+  }
+
+  /**
+   * Whether getAccessToken() would renew before answering: signed in, and no token in hand or its
+   * margin has passed. For clients that keep a token of their own between requests (urql's authExchange).
+   */
+  get renewalDue(): boolean {
+    const current = this.#access;
+    return this.signedIn && (!current || this.now() >= current.refreshAt);
   }
 
   /**
@@ -248,7 +257,7 @@ export class TokenRefresher {
     if (!stored || !this.signedIn) throw notSignedIn();
     for (let attempt = 1; ; attempt++) {
       try {
-        const data = await this.transport.execute<{ refreshSession: SessionPayload }>(REFRESH_SESSION, {
+        const data = await this.transport.execute(TesseraRefreshDocument, {
           input: { refreshToken: stored.refreshToken },
         });
         if (epoch !== this.epoch) throw notSignedIn(); // signed out meanwhile: the answer must not revive the session
