@@ -1,7 +1,10 @@
 /**
- * Jest in native ESM mode (NestJS 12 ships only ES modules; see STACK.md).
- * Three projects: unit specs beside the code, and the same end-to-end suite run once on the
- * embedded database and once on PostgreSQL.
+ * Jest in native ESM mode (NestJS 12 ships ES modules only).
+ * Projects: unit specs beside the code; the same end-to-end suite run once on the embedded
+ * database and once on PostgreSQL (npm test); and the system tier (npm run test:system), on both
+ * databases too: suites that start the compiled service or its scripts as processes of their own
+ * (kill -9, restarts, file permissions, start-up refusals, keys:rotate) or pack the SDK, minutes
+ * of process starts that .ci/run runs after npm test.
  */
 const shared = {
   testEnvironment: 'node',
@@ -17,6 +20,7 @@ const e2e = {
   testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
 };
 
+
 /**
  * Suites about the HTTP, GraphQL and socket layers and the signing keys: the database under them
  * only stores what they write, through the same SQL on both. They run once, on PostgreSQL, when
@@ -29,12 +33,27 @@ const ONE_DATABASE = [
   'fuzz',
   'http-conventions',
   'login-limits',
+  'oauth',
+  'operators',
   'query-fanout',
+  'registration',
+  'rest',
   'session-cache',
   'signing-key-integrity',
+  'signing-keys',
   'socket-hardening',
   'token-response-headers',
+  'users-and-admins',
 ];
+
+/** The system tier: not in npm test, in npm run test:system and in .ci/run. */
+const SYSTEM = ['crash', 'embedded-privacy', 'persistence', 'startup', 'client-sdk-package', 'signing-key-integrity'];
+const systemFiles = SYSTEM.map((name) => `/test/e2e/${name}\\.(embedded-only\\.|postgres-only\\.)?e2e-spec\\.ts$`);
+
+const system = {
+  ...shared,
+  testRegex: systemFiles,
+};
 
 function selectedProjects() {
   const at = process.argv.indexOf('--selectProjects');
@@ -63,11 +82,25 @@ export default {
       displayName: 'e2e-embedded',
       globals: { TESSERA_TEST_DATABASE: 'embedded' },
       globalSetup: '<rootDir>/test/setup/pglite-snapshot.js',
-      testPathIgnorePatterns: ['/node_modules/', 'postgres-only', ...oneDatabaseOnEmbedded],
+      testPathIgnorePatterns: ['/node_modules/', 'postgres-only', ...oneDatabaseOnEmbedded, ...systemFiles],
     },
     {
       ...e2e,
       displayName: 'e2e-postgres',
+      globals: { TESSERA_TEST_DATABASE: 'postgres' },
+      globalSetup: '<rootDir>/test/setup/postgres-global-setup.js',
+      testPathIgnorePatterns: ['/node_modules/', 'embedded-only', ...systemFiles],
+    },
+    {
+      ...system,
+      displayName: 'system-embedded',
+      globals: { TESSERA_TEST_DATABASE: 'embedded' },
+      globalSetup: '<rootDir>/test/setup/pglite-snapshot.js',
+      testPathIgnorePatterns: ['/node_modules/', 'postgres-only', ...ONE_DATABASE.map((name) => `/test/e2e/${name}\\.e2e-spec\\.ts$`)],
+    },
+    {
+      ...system,
+      displayName: 'system-postgres',
       globals: { TESSERA_TEST_DATABASE: 'postgres' },
       globalSetup: '<rootDir>/test/setup/postgres-global-setup.js',
       testPathIgnorePatterns: ['/node_modules/', 'embedded-only'],

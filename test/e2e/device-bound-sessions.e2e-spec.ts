@@ -5,7 +5,17 @@ import WebSocket from 'ws';
 import { deviceInput, PASSWORD, registerUser, type TestUser } from '../factories/session.factory.js';
 import { DeviceKey } from '../helpers/device-key.js';
 import { MINUTE } from '../helpers/manual-clock.js';
-import { ACTIVITY, ALERTS, CREATE_SESSION, ME, PAYLOAD_FIELDS, REAUTHENTICATE, TRUST_DEVICE } from '../helpers/operations.js';
+import { DataSource } from 'typeorm';
+import {
+  ACTIVITY,
+  ALERTS,
+  CREATE_SESSION,
+  ME,
+  PAYLOAD_FIELDS,
+  REAUTHENTICATE,
+  TRUST_DEVICE,
+  UNTRUST_DEVICE,
+} from '../helpers/operations.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CLIENT = { id: 'resource-server', secret: 'a resource server secret' };
@@ -174,6 +184,31 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
     expect((await post(ME, {}, { token, proof: await proofFor(key, { accessToken: token }) })).errors?.[0].extensions.code).toBe(
       'SESSION_REVOKED',
     );
+  });
+
+  it('forgets the device’s key when the device is untrusted, so it binds again only through a fresh login', async () => {
+    const key = await DeviceKey.create();
+    const device = deviceInput();
+    const login = await boundLogin(key, device);
+    const keyOf = async (deviceId: string) => {
+      const rows = await app.tessera.app
+        .get(DataSource)
+        .query<{ dpop_jkt: string | null }[]>(`SELECT dpop_jkt FROM devices WHERE id = $1`, [deviceId]);
+      return rows[0].dpop_jkt;
+    };
+    expect(await keyOf(login.session.device.id)).toBe(key.thumbprint);
+
+    const other = await app.graphql.data(CREATE_SESSION, { input: { email: user.email, password: PASSWORD, device: deviceInput() } });
+    await app.graphql.data(UNTRUST_DEVICE, { id: login.session.device.id }, other.createSession.tokens.accessToken);
+
+    expect(await keyOf(login.session.device.id)).toBeNull();
+    const token = login.tokens.accessToken;
+    expect((await post(ME, {}, { token, proof: await proofFor(key, { accessToken: token }) })).errors?.[0].extensions.code).toBe(
+      'SESSION_REVOKED',
+    );
+    const again = await boundLogin(key, device);
+    expect(again.session).toMatchObject({ deviceBound: true, device: { id: login.session.device.id } });
+    expect(await keyOf(login.session.device.id)).toBe(key.thumbprint);
   });
 
   it('keeps bearer sessions as they were, and refuses an unbound token sent as DPoP', async () => {

@@ -89,7 +89,7 @@ describe('fuzzing the public surface', () => {
         expect(result.status).toBeLessThan(500);
         for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions.code);
       }),
-      { numRuns: 40 },
+      { numRuns: 20 },
     );
   });
 
@@ -100,7 +100,7 @@ describe('fuzzing the public surface', () => {
         expect(result.status).toBeLessThan(500);
         for (const error of result.errors ?? []) expect(CONTRACT_CODES).toContain(error.extensions.code);
       }),
-      { numRuns: 50 },
+      { numRuns: 25 },
     );
   });
 
@@ -135,7 +135,7 @@ describe('fuzzing the public surface', () => {
           expect(text).not.toMatch(/at \S+ \(|node_modules|QueryFailedError/);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 
@@ -166,7 +166,7 @@ describe('fuzzing the public surface', () => {
             }
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 20 },
       );
       expect(socket.closeCode).toBeUndefined();
     } finally {

@@ -55,6 +55,11 @@ export function SessionList({
                 <h3>{name}</h3>
                 <span className="badge neutral">{deviceTypeLabel(session.device.type)}</span>
                 {current && <span className="badge current">This device</span>}
+                {session.deviceBound && (
+                  <span className="badge neutral" title="Its tokens work only with this device's own key (DPoP)">
+                    Device-bound
+                  </span>
+                )}
               </div>
               <dl className="facts">
                 <Fact label="IP address">{session.ipAddress ?? 'unknown'}</Fact>

@@ -139,22 +139,26 @@ export class DeviceRepository {
     return row ? { device: toDevice(row), previousName: row.previousName } : undefined;
   }
 
-  /** Forgets the device: no longer listed, trusted or recognised. Undefined when already removed. */
+  /** Forgets the device: no longer listed, trusted or recognised, its key dropped. Undefined when already removed. */
   async remove(tx: EntityManager, id: string, now: Date): Promise<Device | undefined> {
     const { rows } = await queryUpdateOrDelete<DeviceRow>(
       tx,
-      `UPDATE devices SET removed_at = $2, trusted = false, trusted_at = NULL WHERE id = $1 AND removed_at IS NULL
+      `UPDATE devices SET removed_at = $2, trusted = false, trusted_at = NULL, dpop_jkt = NULL WHERE id = $1 AND removed_at IS NULL
        RETURNING ${COLUMNS}`,
       [id, now],
     );
     return rows[0] ? toDevice(rows[0]) : undefined;
   }
 
-  /** Returns the device as it is after the change, or undefined when it does not exist or was removed. */
+  /**
+   * Returns the device as it is after the change, or undefined when it does not exist or was
+   * removed. Untrusting drops the key it remembers: it binds again only through a fresh login.
+   */
   async setTrusted(tx: EntityManager, id: string, trusted: boolean, now: Date): Promise<Device | undefined> {
     const { rows } = await queryUpdateOrDelete<DeviceRow>(
       tx,
-      `UPDATE devices SET trusted = $2, trusted_at = CASE WHEN $2 THEN COALESCE(trusted_at, $3) END
+      `UPDATE devices SET trusted = $2, trusted_at = CASE WHEN $2 THEN COALESCE(trusted_at, $3) END,
+              dpop_jkt = CASE WHEN $2 THEN dpop_jkt END
         WHERE id = $1 AND removed_at IS NULL
         RETURNING ${COLUMNS}`,
       [id, trusted, now],
