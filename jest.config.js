@@ -3,7 +3,8 @@
  * Projects: unit specs beside the code; the same end-to-end suite run once on the embedded
  * database and once on PostgreSQL (npm test); and the system tier (npm run test:system), on both
  * databases too: suites that start the compiled service or its scripts as processes of their own
- * (kill -9, restarts, file permissions, start-up refusals, keys:rotate) or pack the SDK, minutes
+ * (kill -9, restarts, file permissions, start-up refusals, keys:rotate, the administrator made at
+ * start-up) or pack the SDK, minutes
  * of process starts that .ci/run runs after npm test.
  */
 const shared = {
@@ -19,7 +20,6 @@ const e2e = {
   ...shared,
   testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
 };
-
 
 /**
  * Suites about the HTTP, GraphQL and socket layers and the signing keys: the database under them
@@ -47,7 +47,7 @@ const ONE_DATABASE = [
 ];
 
 /** The system tier: not in npm test, in npm run test:system and in .ci/run. */
-const SYSTEM = ['crash', 'embedded-privacy', 'persistence', 'startup', 'client-sdk-package', 'signing-key-integrity'];
+const SYSTEM = ['admin-bootstrap', 'crash', 'embedded-privacy', 'persistence', 'startup', 'client-sdk-package', 'signing-key-integrity'];
 const systemFiles = SYSTEM.map((name) => `/test/e2e/${name}\\.(embedded-only\\.|postgres-only\\.)?e2e-spec\\.ts$`);
 
 const system = {

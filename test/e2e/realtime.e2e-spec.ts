@@ -69,15 +69,16 @@ describe('real-time session events over graphql-ws', () => {
     expect(listener.eventOf('SESSION_REVOKED')!.session!.endReason).toBe('DEVICE_UNTRUSTED');
   });
 
-  it('delivers the final event to a device whose own session is revoked, then closes its socket with 4403 within a second', async () => {
+  it('delivers the final event to a device whose own session is revoked, then closes its socket with 4403 within seconds', async () => {
     const phone = await login(app.graphql, user);
     const laptop = await login(app.graphql, user);
     const listener = await listen(phone.tokens.accessToken);
 
     const revokedAt = Date.now();
     await app.graphql.data(REVOKE_SESSION, { id: phone.session.id }, laptop.tokens.accessToken);
-    await listener.until(() => listener.closeCode !== undefined, 1_000);
-    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    await listener.until(() => listener.closeCode !== undefined, 3_000);
+    // Well inside SESSION_STATE_TTL, the bound for an instance that missed the end altogether.
+    expect(Date.now() - revokedAt).toBeLessThan(3_000);
     expect(listener.closeCode).toBe(4403);
     expect(listener.eventOf('SESSION_REVOKED', phone.session.id)).toMatchObject({ session: { current: true, status: 'REVOKED' } });
   });

@@ -76,7 +76,7 @@ export class EventListener {
   }
 
   /** Waits until `condition` holds, or fails after `timeoutMs`. */
-  async until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
+  async until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
     if (condition()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
