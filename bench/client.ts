@@ -1,3 +1,5 @@
+import { DeviceKey } from '../test/helpers/device-key.js';
+
 /** The bench's HTTP side: JSON over fetch (keep-alive), as an app sends it. */
 export async function postJson<T>(url: string, body: unknown, accessToken?: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
@@ -51,5 +53,46 @@ export class BenchClient {
   async query(query: string, accessToken?: string): Promise<void> {
     const { body } = await postJson<{ errors?: unknown }>(`${this.baseUrl}/graphql`, { query }, accessToken);
     if (body.errors) throw new Error(JSON.stringify(body.errors));
+  }
+
+  /**
+   * A login bound to `device`'s key (DPoP): the first proof brings back the server's nonce, the
+   * second uses it, as an app does once. Answers the refresh token; the device keeps the nonce.
+   */
+  async loginBound(email: string, password: string, deviceId: string, device: BoundDevice): Promise<string> {
+    const body = { email, password, device: { deviceId, type: 'IOS' } };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await device.post(`${this.baseUrl}/api/auth/session/create`, body);
+      if (response.status === 201) return ((await response.json()) as Grant).tokens.refreshToken;
+    }
+    throw new Error('bound login failed');
+  }
+
+  /** A refresh of a bound session: a fresh proof per request, with the nonce of the last answer. */
+  async refreshRestBound(refreshToken: string, device: BoundDevice): Promise<string> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await device.post(`${this.baseUrl}/api/auth/session/refresh`, { refreshToken });
+      if (response.status === 200) return ((await response.json()) as Grant).tokens.refreshToken;
+      await response.body?.cancel();
+    }
+    throw new Error('bound refresh failed');
+  }
+}
+
+/** A device with its own key, signing one DPoP proof per request and keeping the server's latest nonce. */
+export class BoundDevice {
+  private nonce: string | undefined;
+
+  constructor(private readonly key: DeviceKey) {}
+
+  async post(url: string, body: unknown): Promise<Response> {
+    const proof = await this.key.proof(new Date(), 'POST', url, this.nonce ? { nonce: this.nonce } : {});
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', dpop: proof },
+      body: JSON.stringify(body),
+    });
+    this.nonce = response.headers.get('dpop-nonce') ?? this.nonce;
+    return response;
   }
 }

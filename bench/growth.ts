@@ -32,9 +32,9 @@ export async function seedSessions(databaseUrl: string, from: number, to: number
       [firstUser, lastUser],
     );
     await client.query(
-      `INSERT INTO sessions (id, user_id, device_id, status, created_at, last_activity_at, expires_at, ip_address, user_agent)
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent)
        SELECT md5('seed-session-' || j)::uuid, md5('seed-user-' || (j / ${perUser}))::uuid, md5('seed-device-' || (j / ${perUser}))::uuid,
-              'ACTIVE', now(), now(), now() + interval '7 days', '203.0.113.' || (j % 250), 'SeededApp/1.0'
+              'ACTIVE', now(), now(), now(), now() + interval '7 days', '203.0.113.' || (j % 250), 'SeededApp/1.0'
          FROM generate_series($1::int, $2::int) j`,
       [from, to - 1],
     );

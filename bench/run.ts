@@ -17,7 +17,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { freePort, ServiceProcess } from '../test/helpers/service-process.js';
-import { BenchClient, postJson, type Grant } from './client.js';
+import { BenchClient, BoundDevice, postJson, type Grant } from './client.js';
+import { DeviceKey } from '../test/helpers/device-key.js';
 import { rotationCeiling, signatureCeiling } from './ceilings.js';
 import { runChains, runClosedLoop, type ChainRun } from './chains.js';
 import { seedActivity, seedHistoryOf } from './activity-growth.js';
@@ -141,6 +142,25 @@ async function refreshScenarios(client: BenchClient, prefix: string, concurrenci
 }
 
 /** Time from revokeSession answered on B to (a) the event on A's subscriber, (b) A's first refusal of the token. */
+/**
+ * Refreshes of device-bound sessions (DPoP): each chain a device with its own P-256 key, a fresh
+ * proof per refresh. The cost of making and checking a proof, as a ratio to the bearer refresh.
+ */
+async function boundRefreshScenario(client: BenchClient, chains: number): Promise<Throughput> {
+  const devices: BoundDevice[] = [];
+  const tokens: string[] = [];
+  for (let i = 0; i < chains; i++) {
+    const email = `bench-bound-${randomUUID()}@example.com`;
+    await client.register(email, PASSWORD);
+    const device = new BoundDevice(await DeviceKey.create());
+    devices.push(device);
+    tokens.push(await client.loginBound(email, PASSWORD, `bench-bound-device-${i}`, device));
+  }
+  return throughput(`PostgreSQL refresh rest ${chains} chains, device-bound (DPoP)`, () =>
+    runChains(tokens, (token, chain) => client.refreshRestBound(token, devices[chain]), DURATION_MS),
+  );
+}
+
 async function revocationPropagation(a: BenchClient, b: BenchClient) {
   const email = `bench-${randomUUID()}@example.com`;
   await a.register(email, PASSWORD);
@@ -480,6 +500,7 @@ async function main() {
     results.rotationCeiling = rotations;
 
     const postgres = await refreshScenarios(clientA, 'PostgreSQL', [16, 64], ['graphql', 'rest']);
+    const bound = await boundRefreshScenario(clientA, 16);
 
     const [session] = await openSessions(clientA, 1);
     const guarded = await throughput('guarded me, 50 connections', () =>
@@ -510,6 +531,7 @@ async function main() {
       refreshRestVsCeiling: postgres['rest-16'].requestsPerSecond.median / Math.min(signatures.median, rotations.median),
       guardedVsUnguarded: guarded.requestsPerSecond.median / unguarded.requestsPerSecond.median,
       embeddedVsPostgres: embeddedResults['rest-16'].requestsPerSecond.median / postgres['rest-16'].requestsPerSecond.median,
+      boundVsBearer: bound.requestsPerSecond.median / postgres['rest-16'].requestsPerSecond.median,
       graphqlVsRest: postgres['graphql-16'].requestsPerSecond.median / postgres['rest-16'].requestsPerSecond.median,
       restVsPeer16: postgres['rest-16'].requestsPerSecond.median / peer['peer-16'].requestsPerSecond.median,
       graphqlVsPeer16: postgres['graphql-16'].requestsPerSecond.median / peer['peer-16'].requestsPerSecond.median,
@@ -755,6 +777,7 @@ Heap per idle subscription (the service's used heap before and after opening the
 | ${fmt(ACTIVITY_GROWTH[1])} activity entries: refresh and page p50 ≤ 1.2× the ${fmt(ACTIVITY_GROWTH[0])}-entry figures | refresh ${fmt(ratios.activityGrowthRefreshP50, 2)}×, page ${fmt(ratios.activityGrowthPageP50, 2)}× | ${met(ratios.activityGrowthRefreshP50 <= 1.2 && ratios.activityGrowthPageP50 <= 1.2)}${quick ? ' (quick run: fewer entries)' : ''} |
 | ${fmt(GROWTH[1])} sessions: refresh p50 ≤ 1.2× the ${fmt(GROWTH[0])}-session figure | ${fmt(ratios.growthP50, 2)}× | ${met(ratios.growthP50 <= 1.2)}${quick ? ' (quick run: fewer sessions)' : ''} |
 | embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres * 100)} % | (reported) |
+| device-bound (DPoP) refresh throughput, as a ratio to the bearer refresh (REST, 16 chains; the load generator signs a P-256 proof per refresh) | ${fmt(ratios.boundVsBearer * 100)} % | (reported) |
 | GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest * 100)} % | (reported) |
 ${history()}`;
 }
