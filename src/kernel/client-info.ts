@@ -3,3 +3,6 @@ export interface ClientInfo {
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
 }
+
+/** For work that no request caused, or a caller that did not say where it came from. */
+export const UNKNOWN_CLIENT: ClientInfo = { ipAddress: null, userAgent: null };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { accountDisabled, DomainError, forbidden, notFound } from '../../../common/domain-error.js';
-import { Role } from '../../../kernel/role.js';
+import { UNKNOWN_CLIENT } from '../../../kernel/client-info.js';
+import { Role, sameRoles } from '../../../kernel/role.js';
 import { SessionEndReason } from '../../session/domain/session.js';
 import { SessionCredentialCheck } from '../../session/domain/session-credential-check.js';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
@@ -10,8 +11,6 @@ import { UserChange } from '../../session/domain/user-change.js';
 import type { User } from '../../user/domain/user.js';
 import { UserService } from '../../user/domain/user.service.js';
 import './account-domain-events.js';
-
-const NO_CLIENT = { ipAddress: null, userAgent: null };
 
 /**
  * What happens to the account itself, and what it does to the account's sessions: each is one
@@ -34,7 +33,7 @@ export class AccountService {
   async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<number> {
     const user = await this.existing(actor.userId);
     try {
-      await this.credentials.check({ email: user.email, password: currentPassword }, actor.client ?? NO_CLIENT);
+      await this.credentials.check({ email: user.email, password: currentPassword }, actor.client ?? UNKNOWN_CLIENT);
     } catch (error) {
       if (error instanceof DomainError && error.code === 'INVALID_CREDENTIALS') {
         throw new DomainError('INVALID_CREDENTIALS', 'The current password is wrong.', { fields: ['currentPassword'] });
@@ -113,11 +112,6 @@ export class AccountService {
     });
   }
 
-  async getUser(actor: Actor, userId: string): Promise<User> {
-    if (userId !== actor.userId && !isAdmin(actor)) throw notFound('user');
-    return this.existing(userId);
-  }
-
   private async assertAdministrator(actor: Actor): Promise<void> {
     if (!isAdmin(actor)) throw forbidden('Only administrators may change another account.');
     await this.stepUp.assertRecent(actor);
@@ -128,8 +122,4 @@ export class AccountService {
     if (!user) throw notFound('user');
     return user;
   }
-}
-
-function sameRoles(a: readonly Role[], b: readonly Role[]): boolean {
-  return a.length === b.length && a.every((role) => b.includes(role));
 }

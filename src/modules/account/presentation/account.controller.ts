@@ -7,8 +7,8 @@ import { SessionReauthentication } from '../../session/domain/session-reauthenti
 import { CurrentActor } from '../../session/presentation/current-actor.decorator.js';
 import { toSessionPayload, withDevice } from '../../session/presentation/session.presenter.js';
 import { AccountService } from '../domain/account.service.js';
-import { passwordRequired } from '../domain/account.errors.js';
 import { ChangePasswordInput, ReauthenticateInput } from './account.inputs.js';
+import { reauthenticateBy } from './reauthenticate-request.js';
 
 /** The REST mirror of the account's own operations, beside /api/auth/session. */
 @Controller('api/auth')
@@ -29,14 +29,12 @@ export class AccountController {
   @Post('reauthenticate')
   @HttpCode(200)
   async reauthenticate(@CurrentActor() actor: Actor, @Body() body: ReauthenticateInput, @Req() request: Request) {
-    let grant;
-    if (body.password) {
-      grant = await this.reauthentication.withPassword(actor, body.password);
-    } else {
-      const proof = await this.deviceKeys.withFreshNonce(request);
-      if (!proof) throw passwordRequired();
-      grant = await this.reauthentication.withDeviceKey(actor, proof);
-    }
+    const grant = await reauthenticateBy(
+      { reauthentication: this.reauthentication, deviceKeys: this.deviceKeys },
+      actor,
+      body.password,
+      request,
+    );
     const payload = toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
     return { ...payload, session: withDevice(payload.session, grant.device) };
   }

@@ -12,8 +12,8 @@ import { toSessionPayload } from '../../session/presentation/session.presenter.j
 import { SessionPayloadType } from '../../session/presentation/session.type.js';
 import { toUserType, UserType } from '../../user/presentation/user.type.js';
 import { AccountService } from '../domain/account.service.js';
-import { passwordRequired } from '../domain/account.errors.js';
 import { ChangePasswordInput, ReauthenticateInput } from './account.inputs.js';
+import { reauthenticateBy } from './reauthenticate-request.js';
 
 @Resolver()
 export class AccountResolver {
@@ -42,17 +42,13 @@ export class AccountResolver {
     @Args('input', { type: () => ReauthenticateInput }) input: ReauthenticateInput,
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
-    const grant = input.password
-      ? await this.reauthentication.withPassword(actor, input.password)
-      : await this.reauthentication.withDeviceKey(actor, await this.freshDeviceKey(context.req));
+    const grant = await reauthenticateBy(
+      { reauthentication: this.reauthentication, deviceKeys: this.deviceKeys },
+      actor,
+      input.password,
+      context.req,
+    );
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
-  }
-
-  /** Without a password: the request's own DPoP proof (the guard checked it against the token), with a fresh nonce. */
-  private async freshDeviceKey(request: GraphQLRequestContext['req']) {
-    const proof = await this.deviceKeys.withFreshNonce(request);
-    if (!proof) throw passwordRequired();
-    return proof;
   }
 
   @Mutation(() => UserType, {

@@ -21,7 +21,7 @@ export function mayManageDevice(
 }
 
 /** How long a name its owner gives a device may be, in characters as people count them. */
-export const DEVICE_NAME_MAX_LENGTH = 64;
+const DEVICE_NAME_MAX_LENGTH = 64;
 
 /**
  * A device name as its owner typed it, trimmed; or why it is refused: empty, too long, or holding

@@ -23,6 +23,7 @@ import { TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../../session/domain/session-authenticator.js';
 import { clientInfoOfUpgrade, trustProxyOf } from '../../session/presentation/client-info.js';
 import { presentedAccessToken, type PresentedAccessToken } from '../../session/presentation/bearer-token.js';
+import { assertMadeBy, boundKeyOf } from '../../session/presentation/device-key-proofs.js';
 import { DpopProofVerifier } from '../../token/domain/dpop-proof-verifier.js';
 import { invalidDpopProof } from '../../token/domain/dpop-proof.js';
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
@@ -140,20 +141,14 @@ export class SessionWebSocket {
     proof: unknown,
     request: IncomingMessage,
   ): Promise<void> {
-    if (!claims.deviceKeyThumbprint) {
-      if (presented.scheme === 'DPoP') throw invalidDpopProof('This access token is not bound to a key: send it as "Bearer <token>".');
-      return;
-    }
-    if (presented.scheme !== 'DPoP' || typeof proof !== 'string') {
-      throw invalidDpopProof('This access token is bound to a device key: connect with { authorization: "DPoP <token>", dpop: <proof> }.');
-    }
+    const bound = boundKeyOf(claims, presented.scheme);
+    if (!bound) return;
+    if (typeof proof !== 'string') throw invalidDpopProof('Connect with { authorization: "DPoP <token>", dpop: <proof> }.');
     const host = request.headers.host ?? 'localhost';
     const path = request.url ?? '/graphql';
     const secure = (request.socket as { encrypted?: boolean }).encrypted === true || this.forwardedHttps(request);
     const candidates = [`${secure ? 'wss' : 'ws'}://${host}${path}`, `${secure ? 'https' : 'http'}://${host}${path}`];
-    const checked = await this.dpop.verifyAgainstAny(proof, candidates, { method: 'GET', accessToken: presented.token });
-    if (checked.thumbprint !== claims.deviceKeyThumbprint)
-      throw invalidDpopProof('The DPoP proof was made with another key than the token is bound to.');
+    assertMadeBy(await this.dpop.verifyAgainstAny(proof, candidates, { method: 'GET', accessToken: presented.token }), bound);
   }
 
   /** X-Forwarded-Proto only from a proxy TRUST_PROXY names, as Express reads it for HTTP. */

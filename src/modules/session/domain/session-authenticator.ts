@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { unauthenticated } from '../../../common/domain-error.js';
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
+import { sameRoles } from '../../../kernel/role.js';
 import { SessionRepository, type SessionAuthState } from '../data/session.repository.js';
 import { SessionStatus } from './session.js';
 import { sessionEnded } from './session.errors.js';
@@ -86,8 +87,4 @@ export class SessionAuthenticator {
     if (state) this.cache.remember(sessionId, state);
     return this.cache.get(sessionId) ?? state;
   }
-}
-
-function sameRoles(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((role) => b.includes(role));
 }

@@ -3,6 +3,7 @@ import { Role } from '../../../kernel/role.js';
 import type { Device } from '../../device/domain/device.js';
 import type { User } from '../../user/domain/user.js';
 import type { AccessTokenRequest } from '../../token/domain/access-token.js';
+import type { TokenSigner } from '../../token/domain/token-signer.js';
 import type { Session } from './session.js';
 
 /** What a login or a refresh hands to the client. */
@@ -35,7 +36,7 @@ export interface Actor {
 export const isAdmin = (actor: Actor): boolean => actor.roles.includes(Role.ADMIN);
 
 /** What an access token of `session`'s says, for `user` (roles as they are now) at refresh generation `generation`. */
-export const accessTokenRequestFor = (session: Session, user: Pick<User, 'id' | 'roles'>, generation: number): AccessTokenRequest => ({
+const accessTokenRequestFor = (session: Session, user: Pick<User, 'id' | 'roles'>, generation: number): AccessTokenRequest => ({
   userId: user.id,
   sessionId: session.id,
   roles: user.roles,
@@ -44,3 +45,24 @@ export const accessTokenRequestFor = (session: Session, user: Pick<User, 'id' | 
   authenticationMethod: session.authenticationMethod,
   deviceKeyThumbprint: session.deviceKeyThumbprint,
 });
+
+/**
+ * What a login, a refresh or a reauthentication hands out: an access token for the session at
+ * refresh generation `generation`, signed now, beside the refresh token it goes with.
+ */
+export async function signedGrant(
+  signer: TokenSigner,
+  issued: { session: Session; device: Device; user: User; generation: number; refreshToken: string },
+): Promise<SessionGrant> {
+  const { session, device, user, generation, refreshToken } = issued;
+  const access = await signer.sign(accessTokenRequestFor(session, user, generation));
+  return {
+    session,
+    device,
+    user,
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken,
+    refreshTokenExpiresAt: session.expiresAt,
+  };
+}

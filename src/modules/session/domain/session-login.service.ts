@@ -11,7 +11,7 @@ import { DeviceService } from '../../device/domain/device.service.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { SessionCredentialCheck, type Credentials } from './session-credential-check.js';
-import { accessTokenRequestFor, type DeviceKey, type SessionGrant } from './session-grant.js';
+import { signedGrant, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
 
@@ -80,15 +80,6 @@ export class SessionLoginService {
       return { session, device };
     });
 
-    const access = await this.signer.sign(accessTokenRequestFor(session, user, 0));
-    return {
-      session,
-      device,
-      user,
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt: session.expiresAt,
-    };
+    return signedGrant(this.signer, { session, device, user, generation: 0, refreshToken });
   }
 }

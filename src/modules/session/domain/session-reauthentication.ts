@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { accountDisabled, notFound } from '../../../common/domain-error.js';
 import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
+import { UNKNOWN_CLIENT } from '../../../kernel/client-info.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { invalidDpopProof } from '../../token/domain/dpop-proof.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
@@ -11,7 +12,7 @@ import { SessionRotationRepository } from '../data/session-rotation.repository.j
 import { SessionStatus, type AuthenticationMethod } from './session.js';
 import { sessionEnded } from './session.errors.js';
 import { SessionCredentialCheck } from './session-credential-check.js';
-import { accessTokenRequestFor, type Actor, type DeviceKey, type SessionGrant } from './session-grant.js';
+import { signedGrant, type Actor, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { successorAssociatedData } from './session-refresh.service.js';
 import { UserChange } from './user-change.js';
 
@@ -36,7 +37,7 @@ export class SessionReauthentication {
 
   async withPassword(actor: Actor, password: string): Promise<SessionGrant> {
     const account = await this.existing(actor);
-    await this.credentials.check({ email: account.email, password }, actor.client ?? { ipAddress: null, userAgent: null });
+    await this.credentials.check({ email: account.email, password }, actor.client ?? UNKNOWN_CLIENT);
     return this.reissue(actor, account, 'pwd');
   }
 
@@ -76,15 +77,6 @@ export class SessionReauthentication {
 
     const device = await this.devices.getById(session.deviceId);
     if (!device) throw notFound('device');
-    const access = await this.signer.sign(accessTokenRequestFor(session, user, generation));
-    return {
-      session,
-      device,
-      user,
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt: session.expiresAt,
-    };
+    return signedGrant(this.signer, { session, device, user, generation, refreshToken });
   }
 }

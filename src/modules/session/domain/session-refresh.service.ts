@@ -16,7 +16,7 @@ import type { User } from '../../user/domain/user.js';
 import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { deviceKeyRequired, invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
-import { accessTokenRequestFor, type DeviceKey, type SessionGrant } from './session-grant.js';
+import { signedGrant, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
 import { SessionTerminator } from './session-terminator.js';
@@ -81,12 +81,8 @@ export class SessionRefreshService {
       const { session, user, device } = locked;
       // Before anything the token could set off (reuse ends the session): without the device's
       // key, a copied token changes nothing, and the device that holds the key goes on.
-      const bound = session.deviceKeyThumbprint;
-      if (bound && decision.kind !== 'ended' && deviceKey?.thumbprint !== bound) {
-        const events = await this.userChange.within(tx, { userId: session.userId, version: locked.userVersion, now, client }, (change) =>
-          change.emit({ type: 'DEVICE_KEY_REFUSED', session, client }),
-        );
-        return { ok: false, error: deviceKeyRequired(), events };
+      if (lacksBoundKey(locked, decision, deviceKey)) {
+        return { ok: false, error: deviceKeyRequired(), events: await this.refuseCopy(tx, locked, now, client) };
       }
 
       switch (decision.kind) {
@@ -154,17 +150,14 @@ export class SessionRefreshService {
     if (!outcome.ok) throw outcome.error;
 
     const { user, device } = outcome;
-    const access = await this.signer.sign(accessTokenRequestFor(outcome.session, user, outcome.generation));
-    return {
+    const grant = await signedGrant(this.signer, {
       session: outcome.session,
       device,
       user,
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
+      generation: outcome.generation,
       refreshToken: outcome.refreshToken,
-      refreshTokenExpiresAt: outcome.session.expiresAt,
-      refreshOutcome: outcome.rotated ? 'rotated' : 'replayed',
-    };
+    });
+    return { ...grant, refreshOutcome: outcome.rotated ? 'rotated' : 'replayed' };
   }
 
   /**
@@ -179,13 +172,8 @@ export class SessionRefreshService {
       if (!locked) return undefined;
       const now = this.clock.now();
       const decision = this.decide(locked, now);
-      const bound = locked.session.deviceKeyThumbprint;
-      if (bound && decision.kind !== 'ended' && decision.kind !== 'invalid' && deviceKey?.thumbprint !== bound) {
-        // A copy without the device's key cannot sign the device out either; answered as RFC 7009 answers any token.
-        return this.userChange.within(tx, { userId: locked.session.userId, version: locked.userVersion, now, client }, (change) =>
-          change.emit({ type: 'DEVICE_KEY_REFUSED', session: locked.session, client }),
-        );
-      }
+      // A copy without the device's key cannot sign the device out either; answered as RFC 7009 answers any token.
+      if (lacksBoundKey(locked, decision, deviceKey)) return this.refuseCopy(tx, locked, now, client);
       switch (decision.kind) {
         case 'invalid':
         case 'ended':
@@ -213,6 +201,14 @@ export class SessionRefreshService {
     });
   }
 
+  /** A bound session's token came without its key: recorded (and alerted on) in the refresh's transaction; nothing changes. */
+  private refuseCopy(tx: EntityManager, locked: LockedRotation, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
+    const { session } = locked;
+    return this.userChange.within(tx, { userId: session.userId, version: locked.userVersion, now, client }, (change) =>
+      change.emit({ type: 'DEVICE_KEY_REFUSED', session, client }),
+    );
+  }
+
   /** Ends a session the caller holds locked (user, then session), as a change; the events to publish after the commit. */
   private end(tx: EntityManager, locked: LockedRotation, reason: SessionEndReason, now: Date, client: ClientInfo): Promise<DomainEvent[]> {
     const { session } = locked;
@@ -223,6 +219,12 @@ export class SessionRefreshService {
       this.terminator.ended(change, ended ? [ended] : []);
     });
   }
+}
+
+/** A live session bound to a device key, presented without a proof by that key. */
+function lacksBoundKey(locked: LockedRotation, decision: RefreshDecision, deviceKey: DeviceKey | undefined): boolean {
+  const bound = locked.session.deviceKeyThumbprint;
+  return bound !== null && decision.kind !== 'ended' && decision.kind !== 'invalid' && deviceKey?.thumbprint !== bound;
 }
 
 const laterOf = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);

@@ -17,6 +17,6 @@ export function presentedAccessToken(header: string | undefined): PresentedAcces
 }
 
 /** The access token of an Authorization header, whichever the scheme. */
-export function bearerToken(header: string | undefined): string | undefined {
+export function accessTokenOf(header: string | undefined): string | undefined {
   return presentedAccessToken(header)?.token;
 }

@@ -34,33 +34,6 @@ export class DeviceKeyProofs {
     return proof;
   }
 
-  /**
-   * RFC 9449 §7.1 for a request made with an access token: a token bound to a key is accepted only
-   * as `DPoP <token>` with a proof by that key naming it; an unbound one only as `Bearer`.
-   */
-  async assertPossession(
-    request: Request,
-    claims: AccessTokenClaims,
-    presented: { scheme: AuthorizationScheme; token: string },
-  ): Promise<void> {
-    if (!claims.deviceKeyThumbprint) {
-      if (presented.scheme === 'DPoP')
-        throw invalidDpopProof('This access token is not bound to a key: send it as "Authorization: Bearer <token>".');
-      return;
-    }
-    if (presented.scheme !== 'DPoP')
-      throw invalidDpopProof('This access token is bound to a device key: send it as "Authorization: DPoP <token>" with a DPoP proof.');
-    const proof = await this.of(request, presented.token);
-    if (!proof) throw invalidDpopProof('This access token is bound to a device key: send a DPoP proof with it.');
-    if (proof.thumbprint !== claims.deviceKeyThumbprint)
-      throw invalidDpopProof('The DPoP proof was made with another key than the token is bound to.');
-  }
-
-  /** The nonce the next proof should carry. */
-  currentNonce(): string {
-    return this.verifier.currentNonce();
-  }
-
   private async check(request: Request, accessToken: string | undefined): Promise<DpopKeyProof | undefined> {
     const header = request.headers.dpop;
     if (header === undefined) return undefined;
@@ -74,4 +47,23 @@ export class DeviceKeyProofs {
 /** The URL the client sent the request to: scheme and host as Express reads them (TRUST_PROXY decides whether from X-Forwarded-*), and the path. */
 export function requestUrl(request: Request): string {
   return `${request.protocol}://${request.host}${request.originalUrl}`;
+}
+
+/**
+ * RFC 9449 §7.1, on every transport: a token bound to a key is accepted only as `DPoP <token>`,
+ * an unbound one only as `Bearer`. Answers the thumbprint of the key a bound token's proof must
+ * be made with, or undefined for an unbound token.
+ */
+export function boundKeyOf(claims: AccessTokenClaims, scheme: AuthorizationScheme): string | undefined {
+  const bound = claims.deviceKeyThumbprint;
+  if (!bound && scheme === 'DPoP') throw invalidDpopProof('This access token is not bound to a key: present it with the Bearer scheme.');
+  if (bound && scheme !== 'DPoP')
+    throw invalidDpopProof('This access token is bound to a device key: present it with the DPoP scheme and a DPoP proof.');
+  return bound;
+}
+
+/** The proof a bound token came with must exist and be made with the key it is bound to. */
+export function assertMadeBy(proof: DpopKeyProof | undefined, thumbprint: string): void {
+  if (!proof) throw invalidDpopProof('This access token is bound to a device key: send a DPoP proof with it.');
+  if (proof.thumbprint !== thumbprint) throw invalidDpopProof('The DPoP proof was made with another key than the token is bound to.');
 }

@@ -10,11 +10,9 @@ import { requestOf, type AuthenticatedRequest, type GraphQLRequestContext } from
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { invalidToken, TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../domain/session-authenticator.js';
-import { bearerToken, presentedAccessToken } from './bearer-token.js';
-import { DeviceKeyProofs } from './device-key-proofs.js';
+import { accessTokenOf, presentedAccessToken } from './bearer-token.js';
+import { assertMadeBy, boundKeyOf, DeviceKeyProofs } from './device-key-proofs.js';
 import { TokenStrategy } from './token.strategy.js';
-
-export { bearerToken } from './bearer-token.js';
 
 interface PassportOutcome {
   readonly error: unknown;
@@ -61,8 +59,10 @@ export class TokenGuard extends AuthGuard('jwt') {
     const presented = presentedAccessToken(request.headers.authorization);
     const verifiedBefore = presented === undefined ? undefined : this.verifier.claimsVerifiedBefore(presented.token);
     const claims = verifiedBefore ? await this.sessions.assertActive(verifiedBefore) : await this.authenticate(request, context);
-    // A token bound to a device key (RFC 9449) proves possession on every request, whichever path verified it.
-    if (presented) await this.deviceKeys.assertPossession(request, claims, presented);
+    // A token bound to a device key (RFC 9449) proves possession on every request, whichever path
+    // verified it, with the request's proof naming the token; a bearer token goes on at once.
+    const bound = presented && boundKeyOf(claims, presented.scheme);
+    if (presented && bound) assertMadeBy(await this.deviceKeys.of(request, presented.token), bound);
     request.auth = claims;
     return true;
   }
@@ -84,7 +84,7 @@ export class TokenGuard extends AuthGuard('jwt') {
   override handleRequest<TUser = AccessTokenClaims>(error: unknown, user: unknown, _info: unknown, context: ExecutionContext): TUser {
     if (error) throw error as Error;
     if (user) return user as TUser;
-    if (bearerToken(this.getRequest(context)?.headers.authorization) === undefined) {
+    if (accessTokenOf(this.getRequest(context)?.headers.authorization) === undefined) {
       throw unauthenticated('Send an access token as "Authorization: Bearer <token>".');
     }
     throw invalidToken();

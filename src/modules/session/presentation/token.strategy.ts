@@ -5,9 +5,9 @@ import type { AuthenticatedRequest } from '../../../graphql/request-context.js';
 import type { AccessTokenClaims } from '../../../kernel/access-token-claims.js';
 import { asJsonWebTokenKey, TokenVerifier } from '../../token/domain/token-verifier.js';
 import { SessionAuthenticator } from '../domain/session-authenticator.js';
-import { bearerToken } from './bearer-token.js';
+import { accessTokenOf } from './bearer-token.js';
 
-const bearerTokenOf = (request: AuthenticatedRequest) => bearerToken(request.headers.authorization);
+const accessTokenOfRequest = (request: AuthenticatedRequest) => accessTokenOf(request.headers.authorization);
 
 /**
  * Access tokens over HTTP, as passport-jwt checks them with TokenVerifier's key choice and
@@ -22,8 +22,8 @@ export class TokenStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly sessions: SessionAuthenticator,
   ) {
     super({
-      // The same extraction as sockets use: one bearer token, at most 4096 characters.
-      jwtFromRequest: (request: AuthenticatedRequest) => bearerTokenOf(request) ?? null,
+      // The same extraction as sockets use: one access token (Bearer or DPoP), at most 4096 characters.
+      jwtFromRequest: (request: AuthenticatedRequest) => accessTokenOfRequest(request) ?? null,
       secretOrKeyProvider: (_request: unknown, rawJwtToken: string, done: (error: unknown, key?: Buffer) => void) => {
         verifier.keyFor(rawJwtToken).then(
           (key) => done(null, asJsonWebTokenKey(key)),
@@ -42,6 +42,6 @@ export class TokenStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** Called by passport-jwt once jsonwebtoken has verified the token with `keyFor`'s key. */
   async validate(request: AuthenticatedRequest, payload: unknown): Promise<AccessTokenClaims> {
-    return this.sessions.assertActive(this.verifier.claimsOfVerifiedPayload(bearerTokenOf(request)!, payload));
+    return this.sessions.assertActive(this.verifier.claimsOfVerifiedPayload(accessTokenOfRequest(request)!, payload));
   }
 }

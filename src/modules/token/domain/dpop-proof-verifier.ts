@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Clock } from '../../../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { checkDpopProof, invalidDpopProof, type DpopRequest } from './dpop-proof.js';
+import { checkDpopProof, invalidDpopProof, type DpopProofClaims, type DpopRequest } from './dpop-proof.js';
 import { DpopNonces } from './dpop-nonces.js';
 
 /** A checked proof: the key that made it (its RFC 7638 thumbprint), and whether it carried a fresh server nonce. */
@@ -59,9 +59,7 @@ export class DpopProofVerifier implements OnApplicationShutdown {
 
   /** Checks the proof and takes its `jti`; whether it carried a fresh nonce is the caller's to require (requireFreshNonce). */
   async verify(proof: string, request: DpopRequest): Promise<DpopKeyProof> {
-    const claims = await checkDpopProof(proof, request, this.clock.now(), this.config.dpopProofWindowMs);
-    if (!(await this.firstUse(claims.thumbprint, claims.jti))) throw invalidDpopProof('This DPoP proof was used before (jti).');
-    return { thumbprint: claims.thumbprint, nonceFresh: claims.nonce !== undefined && this.nonces.isFresh(claims.nonce) };
+    return this.accept(await checkDpopProof(proof, request, this.clock.now(), this.config.dpopProofWindowMs));
   }
 
   /**
@@ -72,13 +70,14 @@ export class DpopProofVerifier implements OnApplicationShutdown {
     const now = this.clock.now();
     let refusal: unknown;
     for (const url of urls) {
+      let claims: DpopProofClaims;
       try {
-        const claims = await checkDpopProof(proof, { ...request, url }, now, this.config.dpopProofWindowMs);
-        if (!(await this.firstUse(claims.thumbprint, claims.jti))) throw invalidDpopProof('This DPoP proof was used before (jti).');
-        return { thumbprint: claims.thumbprint, nonceFresh: claims.nonce !== undefined && this.nonces.isFresh(claims.nonce) };
+        claims = await checkDpopProof(proof, { ...request, url }, now, this.config.dpopProofWindowMs);
       } catch (error) {
         refusal = error;
+        continue;
       }
+      return this.accept(claims);
     }
     throw refusal;
   }
@@ -87,6 +86,12 @@ export class DpopProofVerifier implements OnApplicationShutdown {
   requireFreshNonce(proof: DpopKeyProof): void {
     if (!proof.nonceFresh)
       throw invalidDpopProof('Make the DPoP proof again with the nonce given (use_dpop_nonce).', this.nonces.current());
+  }
+
+  /** A proof that passed its own checks: its `jti` taken, and whether it carried a fresh nonce. */
+  private async accept(claims: DpopProofClaims): Promise<DpopKeyProof> {
+    if (!(await this.firstUse(claims.thumbprint, claims.jti))) throw invalidDpopProof('This DPoP proof was used before (jti).');
+    return { thumbprint: claims.thumbprint, nonceFresh: claims.nonce !== undefined && this.nonces.isFresh(claims.nonce) };
   }
 
   private async firstUse(thumbprint: string, jti: string): Promise<boolean> {
