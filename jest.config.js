@@ -32,8 +32,13 @@ const ONE_DATABASE = [
   'errors-and-limits',
   'fuzz',
   'http-conventions',
+  'deployment',
+  'graphiql',
   'login-limits',
+  'metrics-hygiene',
   'oauth',
+  'oauth-metadata',
+  'openapi',
   'operators',
   'query-fanout',
   'registration',
@@ -47,7 +52,23 @@ const ONE_DATABASE = [
 ];
 
 /** The system tier: not in npm test, in npm run test:system and in .ci/run. */
-const SYSTEM = ['admin-bootstrap', 'crash', 'embedded-privacy', 'persistence', 'startup', 'client-sdk-package', 'signing-key-integrity'];
+const SYSTEM = [
+  'admin-bootstrap',
+  'crash',
+  'embedded-privacy',
+  'persistence',
+  'startup',
+  'client-sdk-package',
+  'signing-key-integrity',
+  // How other tools meet the service: the SDK's device key, OAuth discovery, OpenAPI, GraphiQL,
+  // promtool and the deployment files. npm test stays within its five minutes without them.
+  'client-sdk-device-key',
+  'oauth-metadata',
+  'openapi',
+  'graphiql',
+  'metrics-hygiene',
+  'deployment',
+];
 const systemFiles = SYSTEM.map((name) => `/test/e2e/${name}\\.(embedded-only\\.|postgres-only\\.)?e2e-spec\\.ts$`);
 
 const system = {
