@@ -24,7 +24,7 @@ export interface GraphQLWsClientOptionsSettings {
 
 /** The part of graphql-ws's `createClient` options that these set; spread them and add your own. */
 export type GraphQLWsClientOptions = Required<
-  Pick<ClientOptions, 'url' | 'webSocketImpl' | 'connectionParams' | 'shouldRetry' | 'retryAttempts' | 'retryWait'>
+  Pick<ClientOptions, 'url' | 'webSocketImpl' | 'connectionParams' | 'shouldRetry' | 'retryAttempts' | 'retryWait' | 'on'>
 >;
 
 /**
@@ -36,7 +36,10 @@ export type GraphQLWsClientOptions = Required<
  * - On 4401 (the access token was refused) the token is dropped and the socket connects again
  *   with a renewed one. graphql-ws's default gives up here.
  * - On 4403 (the session has ended) it does not reconnect, and the client is signed out
- *   (`onSignedOut` fires). graphql-ws's default would retry.
+ *   (`onSignedOut` fires), whether or not a subscription was still running: a subscription
+ *   receives a GraphQL error with `extensions.code` SESSION_REVOKED or SESSION_EXPIRED first and
+ *   is over by the time the socket closes. graphql-ws's default would retry. Apps that add
+ *   listeners of their own under `on` call ours (`options.on.closed`) from theirs.
  * - Network failures are retried for as long as the client is signed in, with backoff; an idle
  *   app whose token has run out reconnects at its next sign of use, so that a socket does not
  *   keep an unused session alive (as SessionSync does).
@@ -62,13 +65,15 @@ export function graphqlWsClientOptions(client: SessionClient, settings: GraphQLW
       return { authorization: `Bearer ${connectionToken}` };
     },
     shouldRetry: (closeEventOrError) => {
-      const code = (closeEventOrError as { code?: unknown } | null)?.code;
-      if (code === SESSION_ENDED_CLOSE_CODE) {
-        const reason = (closeEventOrError as { reason?: unknown }).reason;
-        void client.refresher.signOut(typeof reason === 'string' && SIGN_OUT_CODES.has(reason) ? reason : 'SESSION_REVOKED');
-        return false;
-      }
+      if (sessionEnded(closeEventOrError)) return false;
       return client.refresher.signedIn;
+    },
+    on: {
+      closed: (event) => {
+        if (!sessionEnded(event)) return;
+        const reason = (event as { reason?: unknown }).reason;
+        void client.refresher.signOut(typeof reason === 'string' && SIGN_OUT_CODES.has(reason) ? reason : 'SESSION_REVOKED');
+      },
     },
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait: async (retries) => {
@@ -78,6 +83,10 @@ export function graphqlWsClientOptions(client: SessionClient, settings: GraphQLW
       await backgroundUseAllowed(client.refresher);
     },
   };
+}
+
+function sessionEnded(closeEventOrError: unknown): boolean {
+  return (closeEventOrError as { code?: unknown } | null)?.code === SESSION_ENDED_CLOSE_CODE;
 }
 
 type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;

@@ -67,6 +67,11 @@ describe('client SDK: the package, and third-party GraphQL clients', () => {
     cleanups.unshift(() => subscription.unsubscribe());
     return received;
   };
+  /** The codes of a subscription's GraphQL errors as Apollo Client 4 (`errors`) and urql (`graphQLErrors`) hand them over. */
+  const codesOf = (error: unknown) => {
+    const { errors, graphQLErrors } = error as { errors?: unknown[]; graphQLErrors?: unknown[] };
+    return (errors ?? graphQLErrors ?? []).map((each) => (each as { extensions?: { code?: unknown } }).extensions?.code);
+  };
   const sawSession = (received: { events: ReceivedEvent[] }, sessionId: string | null) => () =>
     received.events.some((event) => event.type === 'SESSION_CREATED' && event.sessionId === sessionId);
 
@@ -265,6 +270,7 @@ export async function listSessions(url: string): Promise<Session[]> {
       await tablet.client.revokeSession(phone.client.currentSessionId!);
       await eventually(() => network.closeCodes.includes(4403), 3_000, 'the service to close the ended session’s socket with 4403');
       await eventually(() => received.errors.length === 1, 2_000, 'the subscription to fail');
+      expect(codesOf(received.errors[0])).toEqual(['SESSION_REVOKED']);
       expect(phone.signedOut).toEqual(['SESSION_REVOKED']);
       const socketsSoFar = network.closeCodes.length;
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // longer than the first reconnection's wait
@@ -299,6 +305,13 @@ export async function listSessions(url: string): Promise<Session[]> {
       const tablet = await device('tablet');
       await eventually(sawSession(received, tablet.client.currentSessionId), 3_000, 'the tablet’s SESSION_CREATED');
       expect(received.errors).toEqual([]);
+
+      // The end of the phone's session reaches urql as a structured error, not "[Network] undefined".
+      await tablet.client.revokeSession(phone.client.currentSessionId!);
+      // urql hands the last result over again when the stream completes: one error, maybe twice.
+      await eventually(() => received.errors.length > 0, 3_000, 'the subscription to end with an error');
+      expect(received.errors.map(codesOf)).toContainEqual(['SESSION_REVOKED']);
+      expect(new Set(received.errors.map((error) => codesOf(error).join()))).toEqual(new Set(['SESSION_REVOKED']));
     });
 
     it('renews an access token the service calls expired (the device’s clock is behind) and sends the query again', async () => {

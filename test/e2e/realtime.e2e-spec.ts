@@ -81,6 +81,8 @@ describe('real-time session events over graphql-ws', () => {
     expect(Date.now() - revokedAt).toBeLessThan(3_000);
     expect(listener.closeCode).toBe(4403);
     expect(listener.eventOf('SESSION_REVOKED', phone.session.id)).toMatchObject({ session: { current: true, status: 'REVOKED' } });
+    // Then a GraphQL error with the code, before the close: what Apollo Client and urql show the app.
+    expect(listener.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SESSION_REVOKED' }) })]);
   });
 
   it('closes a socket with no subscription when its session ends', async () => {
@@ -101,6 +103,7 @@ describe('real-time session events over graphql-ws', () => {
     await app.tessera.app.get(SessionSweeper).sweep();
     await listener.until(() => listener.closeCode === 4403);
     expect(listener.eventOf('SESSION_EXPIRED', phone.session.id)!.session!.endReason).toBe('IDLE_TIMEOUT');
+    expect(listener.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SESSION_EXPIRED' }) })]);
   });
 
   it('never sends one user’s events to another', async () => {

@@ -7,10 +7,28 @@ import type { GraphQLRequestContext, SessionConnection } from '../../../graphql/
 import { toDeviceObject } from '../../device/presentation/device.type.js';
 import { toSessionAlertObject } from '../../alert/presentation/session-alert.type.js';
 import { toSessionType } from '../../session/presentation/session.presenter.js';
-import { endsSession, type SessionEventMessage } from '../domain/session-event.js';
+import { endsSession, SessionEventType, type SessionEventMessage } from '../domain/session-event.js';
 import { SessionEventHistory } from '../domain/session-event-history.js';
 import { SessionEventObjectType } from './session-event.type.js';
 import { SessionSocketRegistry } from './session-socket-registry.js';
+
+/**
+ * What the stream yields after a session's final event: the resolver turns it into a GraphQL
+ * error with the code an HTTP request on that session would meet (SESSION_REVOKED or
+ * SESSION_EXPIRED), so that client libraries, which show a close code poorly or not at all,
+ * hand the app a structured reason before the socket closes with 4403.
+ */
+interface SessionEndNotice {
+  readonly sessionEnded: DomainError;
+}
+
+type StreamItem = SessionEventMessage | SessionEndNotice;
+
+function endNoticeFor(message: SessionEventMessage): SessionEndNotice {
+  return message.type === SessionEventType.SESSION_EXPIRED
+    ? { sessionEnded: new DomainError('SESSION_EXPIRED', 'This session has expired; sign in again.') }
+    : { sessionEnded: new DomainError('SESSION_REVOKED', 'This session has been revoked; sign in again.') };
+}
 
 @Resolver(() => SessionEventObjectType)
 export class SessionEventsResolver {
@@ -25,8 +43,9 @@ export class SessionEventsResolver {
     description:
       "Every change to the caller's sessions, devices and alerts, on all of the caller's devices, in the order of `version`, each once. " +
       'With `since`, the events after that version come first (those still kept), so a device that reconnects misses nothing.',
-    resolve(this: SessionEventsResolver, message: SessionEventMessage, _args: unknown, context: GraphQLRequestContext) {
-      return this.present(message, context.connection?.claims.sessionId);
+    resolve(this: SessionEventsResolver, item: StreamItem, _args: unknown, context: GraphQLRequestContext) {
+      if ('sessionEnded' in item) throw item.sessionEnded;
+      return this.present(item, context.connection?.claims.sessionId);
     },
   })
   sessionEvents(
@@ -37,7 +56,7 @@ export class SessionEventsResolver {
       description: 'The last version this device has seen: the events after it are sent first.',
     })
     since?: number | null,
-  ): AsyncIterableIterator<SessionEventMessage> {
+  ): AsyncIterableIterator<StreamItem> {
     if (!context.connection) throw unauthenticated('Subscribe over graphql-ws with an access token in connection_init.');
     if (since !== undefined && since !== null && since < 0) {
       throw new DomainError('BAD_USER_INPUT', 'since must be a version this subscription sent, 0 or more.', { fields: ['since'] });
@@ -48,10 +67,10 @@ export class SessionEventsResolver {
   /**
    * The user's events, each once and in version order (a repeat of one already sent is dropped,
    * a gap is filled from the outbox before what follows it), ending with the connection's own
-   * session: after its final event has been sent (graphql-ws asks for the next one only then),
-   * the socket is closed with 4403.
+   * session: after its final event has been sent (graphql-ws asks for the next one only then)
+   * comes the error that says why, then the stream completes and the socket is closed with 4403.
    */
-  private streamFor(connection: SessionConnection, since: number | undefined): AsyncIterableIterator<SessionEventMessage> {
+  private streamFor(connection: SessionConnection, since: number | undefined): AsyncIterableIterator<StreamItem> {
     const { userId } = connection.claims;
     // Subscribed before the backlog is read, so that nothing falls between the two.
     const events = this.bus.iterate<SessionEventMessage>(userEventsChannel(userId));
@@ -59,7 +78,8 @@ export class SessionEventsResolver {
     const pending: SessionEventMessage[] = [];
     let lastSent = since;
     let backlogRead = since === undefined;
-    let finalEventSent = false;
+    let endNotice: SessionEndNotice | undefined;
+    let endNoticeSent = false;
     let open = true;
     connection.subscriptions += 1;
     const finish = () => {
@@ -88,16 +108,21 @@ export class SessionEventsResolver {
       }
     };
     return {
-      async next() {
-        if (finalEventSent) {
+      async next(): Promise<IteratorResult<StreamItem>> {
+        if (endNotice && !endNoticeSent) {
+          endNoticeSent = true;
+          return { done: false, value: endNotice };
+        }
+        if (endNotice) {
           finish();
-          sockets.close(connection);
+          // After graphql-ws has sent `complete` for this stream, so the client sees a clean end.
+          setImmediate(() => sockets.close(connection));
           await events.return?.();
           return { done: true, value: undefined };
         }
         const result = await nextInOrder();
         if (!result.done && result.value.sessionId === connection.claims.sessionId && endsSession(result.value.type)) {
-          finalEventSent = true;
+          endNotice = endNoticeFor(result.value);
         }
         return result;
       },

@@ -46,6 +46,8 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
   private readonly bySession = new Map<string, Set<SessionConnection>>();
   private readonly perUser = new Map<string, number>();
   private readonly expiryTimers = new Map<SessionConnection, NodeJS.Timeout>();
+  /** Connections whose session has ended, waiting for their subscription to carry the final event. */
+  private readonly ending = new Set<SessionConnection>();
   private unsubscribe: (() => void) | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private recheckRunning = false;
@@ -103,6 +105,7 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
     else this.perUser.delete(connection.claims.userId);
     clearTimeout(this.expiryTimers.get(connection));
     this.expiryTimers.delete(connection);
+    this.ending.delete(connection);
   }
 
   get size(): number {
@@ -137,7 +140,7 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
       for (const connection of live) {
         const state = states.get(connection.claims.sessionId);
         if (!state || state.userId !== connection.claims.userId) this.closeWith(connection, TOKEN_EXPIRED_CLOSE_CODE, 'UNAUTHENTICATED');
-        else if (state.status !== SessionStatus.ACTIVE) this.close(connection);
+        else if (state.status !== SessionStatus.ACTIVE) this.closeAfterFinalEvent(connection);
       }
     } catch (error) {
       // The database is down: operations on these sockets are refused by the guard (fail
@@ -158,9 +161,18 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
   }
 
   private sessionEnded(sessionId: string): void {
-    for (const connection of this.bySession.get(sessionId) ?? []) {
-      if (connection.subscriptions === 0) this.close(connection);
-      else setTimeout(() => this.close(connection), FINAL_EVENT_WAIT_MS).unref();
-    }
+    for (const connection of this.bySession.get(sessionId) ?? []) this.closeAfterFinalEvent(connection);
+  }
+
+  /**
+   * Closes with 4403 at once when no subscription is there to carry the session's final event;
+   * otherwise the subscription closes the socket after that event, and this only bounds the wait,
+   * whether the end was announced on the bus or found by the re-check.
+   */
+  private closeAfterFinalEvent(connection: SessionConnection): void {
+    if (connection.subscriptions === 0) return this.close(connection);
+    if (this.ending.has(connection)) return;
+    this.ending.add(connection);
+    setTimeout(() => this.close(connection), FINAL_EVENT_WAIT_MS).unref();
   }
 }
