@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedde
 import { MAX_BODY_SIZE } from './graphql/query-limits.js';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
 import { requestLogging } from './logging/request-context.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
 import { noStoreForTokenResponses } from './http/no-store.middleware.js';
 import { trustProxyOf } from './modules/session/presentation/client-info.js';
 
@@ -67,6 +68,8 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
       { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
     );
     app.use(requestLogging(logger));
+    // First, so that the request-duration histogram times everything after it.
+    app.use(app.get(RequestMetrics).httpMiddleware());
     // Apollo Sandbox (development only) loads its page and scripts from Apollo's CDN, which a
     // content security policy would block; in production there is no page to load.
     const production = config.nodeEnv === 'production';

@@ -19,6 +19,7 @@ import type { GraphQLRequestContext } from './graphql/request-context.js';
 import { HealthModule } from './health/health.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
 import { AccountModule } from './modules/account/account.module.js';
 import { ActivityModule } from './modules/activity/activity.module.js';
 import { AlertModule } from './modules/alert/alert.module.js';
@@ -59,16 +60,20 @@ export class AppModule {
         }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          imports: [RealtimeModule],
-          inject: [GRAPHQL_WEBSOCKET_SETUP],
-          useFactory: (webSocket: GraphQLWebSocketSetup): ApolloDriverConfig => ({
+          imports: [RealtimeModule, MetricsModule],
+          inject: [GRAPHQL_WEBSOCKET_SETUP, RequestMetrics],
+          useFactory: (webSocket: GraphQLWebSocketSetup, requestMetrics: RequestMetrics): ApolloDriverConfig => ({
             path: '/graphql',
             autoSchemaFile: true,
             sortSchema: true,
             buildSchemaOptions: { dateScalarMode: 'isoDate' },
             graphiql: false,
             introspection: development,
-            plugins: [...limits.plugins, ...(development ? [ApolloServerPluginLandingPageLocalDefault({ embed: true })] : [])],
+            plugins: [
+              requestMetrics.graphqlPlugin(),
+              ...limits.plugins,
+              ...(development ? [ApolloServerPluginLandingPageLocalDefault({ embed: true })] : []),
+            ],
             validationRules: limits.validationRules,
             parseOptions: limits.parseOptions,
             allowBatchedHttpRequests: false,

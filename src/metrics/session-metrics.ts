@@ -1,8 +1,62 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DomainEvents } from '../events/domain-events.js';
+import { DomainEvents, type DomainEvent } from '../events/domain-events.js';
 
-export type RefreshOutcome = 'rotated' | 'replayed' | 'reused' | 'invalid' | 'ended' | 'expired' | 'rate_limited' | 'unavailable' | 'error';
+const REFRESH_OUTCOMES = ['rotated', 'replayed', 'reused', 'invalid', 'ended', 'expired', 'rate_limited', 'unavailable', 'error'] as const;
+export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
+
+const LOGIN_FAILURE_REASONS = ['invalid_credentials', 'rate_limited', 'bad_input', 'unavailable', 'error'] as const;
+type LoginFailureReason = (typeof LOGIN_FAILURE_REASONS)[number];
+
+/**
+ * The label values the modules' events can carry, named here without importing the modules
+ * (infrastructure does not depend on them): the Record types make the compiler refuse a list that
+ * misses or misspells a value of the modules' enums.
+ */
+type SessionEndReason = NonNullable<Extract<DomainEvent, { type: 'SESSION_ENDED' }>['session']['endReason']>;
+type AlertType = Extract<DomainEvent, { type: 'ALERT_RAISED' }>['alert']['type'];
+const SESSION_END_REASONS: Record<SessionEndReason, true> = {
+  LOGOUT: true,
+  REVOKED_BY_USER: true,
+  REVOKED_BY_ADMIN: true,
+  REFRESH_TOKEN_REUSED: true,
+  IDLE_TIMEOUT: true,
+  ABSOLUTE_TIMEOUT: true,
+  SESSION_LIMIT: true,
+  DEVICE_UNTRUSTED: true,
+  PASSWORD_CHANGED: true,
+  ACCOUNT_DISABLED: true,
+  REPORTED_BY_USER: true,
+  DEVICE_REMOVED: true,
+};
+/** A session ended without a recorded reason; not expected, counted rather than dropped. */
+const UNKNOWN_END_REASON = 'unknown';
+const ALERT_TYPES: Record<AlertType, true> = {
+  NEW_DEVICE: true,
+  REFRESH_TOKEN_REUSE: true,
+  NEW_IP_ADDRESS: true,
+  BRUTE_FORCE: true,
+  SESSION_LIMIT_REACHED: true,
+  SESSION_REVOKED_BY_ADMIN: true,
+  PASSWORD_CHANGED: true,
+  REFRESH_WITHOUT_DEVICE_KEY: true,
+};
+
+/**
+ * prom-client's default metrics include three gauges named `*_total`, which Prometheus reserves
+ * for counters (promtool check metrics refuses them). Each is the sum of the labelled gauge of
+ * the same name without `_total` (`sum(tessera_nodejs_active_handles)`), so nothing is lost.
+ */
+const GAUGES_NAMED_LIKE_COUNTERS = [
+  'tessera_nodejs_active_handles_total',
+  'tessera_nodejs_active_requests_total',
+  'tessera_nodejs_active_resources_total',
+];
+
+/** Label values are lower snake_case throughout; the modules' enums are upper case. */
+function labelValue(value: string): string {
+  return value.toLowerCase();
+}
 
 /**
  * The service's numbers for Prometheus (GET /metrics). One registry per app, so that several
@@ -72,16 +126,31 @@ export class SessionMetrics implements OnModuleInit {
     help: 'Relay passes that left events in the outbox for a retry (bus or database unavailable).',
     registers: [this.registry],
   });
-  private countSubscriptions: () => number = () => 0;
-  private readonly subscriptions: Gauge = new Gauge({
-    name: 'tessera_active_subscriptions',
+  private countSockets: () => SocketCounts = () => ({ connections: 0, subscriptions: 0 });
+  private readonly webSocketConnections: Gauge = new Gauge({
+    name: 'tessera_websocket_connections',
     help: 'Open graphql-ws connections on this instance.',
     registers: [this.registry],
-    collect: (): void => this.subscriptions.set(this.countSubscriptions()),
+    collect: (): void => this.webSocketConnections.set(this.countSockets().connections),
+  });
+  private readonly webSocketSubscriptions: Gauge = new Gauge({
+    name: 'tessera_websocket_subscriptions',
+    help: 'Running sessionEvents subscriptions on the graphql-ws connections of this instance.',
+    registers: [this.registry],
+    collect: (): void => this.webSocketSubscriptions.set(this.countSockets().subscriptions),
   });
 
   constructor(private readonly events: DomainEvents) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
+    // Every known series from the start, at 0: rate() and increase() need a sample from before
+    // the first event, and a dashboard shows 0 rather than "no data" for what has not happened.
+    for (const outcome of REFRESH_OUTCOMES) this.refreshes.labels({ outcome }).inc(0);
+    for (const reason of LOGIN_FAILURE_REASONS) this.loginFailures.labels({ reason }).inc(0);
+    for (const reason of [...Object.keys(SESSION_END_REASONS).map(labelValue), UNKNOWN_END_REASON]) {
+      this.sessionsEnded.labels({ reason }).inc(0);
+    }
+    for (const type of Object.keys(ALERT_TYPES).map(labelValue)) this.alerts.labels({ type }).inc(0);
   }
 
   onModuleInit(): void {
@@ -90,13 +159,13 @@ export class SessionMetrics implements OnModuleInit {
         case 'SESSION_CREATED':
           return this.sessionsCreated.inc();
         case 'SESSION_ENDED':
-          return this.sessionsEnded.inc({ reason: event.session.endReason ?? 'UNKNOWN' });
+          return this.sessionsEnded.inc({ reason: event.session.endReason ? labelValue(event.session.endReason) : UNKNOWN_END_REASON });
         case 'REFRESH_TOKEN_REUSED':
           return this.reuse.inc();
         case 'DEVICE_KEY_REFUSED':
           return this.deviceKeyRefusals.inc();
         case 'ALERT_RAISED':
-          return this.alerts.inc({ type: event.alert.type });
+          return this.alerts.inc({ type: labelValue(event.alert.type) });
         // Counted where they happen (refresh and login timings) or not counted.
         case 'SESSION_REFRESHED':
         case 'SESSION_LIMIT_REACHED':
@@ -139,19 +208,7 @@ export class SessionMetrics implements OnModuleInit {
     try {
       return await work();
     } catch (error) {
-      const code = codeOf(error);
-      this.loginFailures.inc({
-        reason:
-          code === 'INVALID_CREDENTIALS'
-            ? 'invalid_credentials'
-            : code === 'RATE_LIMITED'
-              ? 'rate_limited'
-              : code === 'BAD_USER_INPUT'
-                ? 'bad_input'
-                : code === 'SERVICE_UNAVAILABLE'
-                  ? 'unavailable'
-                  : 'error',
-      });
+      this.loginFailures.inc({ reason: loginFailureReasonOf(error) });
       throw error;
     } finally {
       stop();
@@ -166,9 +223,29 @@ export class SessionMetrics implements OnModuleInit {
     this.relayFailures.inc();
   }
 
-  /** The socket registry tells how to count its connections when Prometheus scrapes. */
-  trackSubscriptions(count: () => number): void {
-    this.countSubscriptions = count;
+  /** The socket registry tells how to count its connections and subscriptions when Prometheus scrapes. */
+  trackSockets(count: () => SocketCounts): void {
+    this.countSockets = count;
+  }
+}
+
+export interface SocketCounts {
+  readonly connections: number;
+  readonly subscriptions: number;
+}
+
+function loginFailureReasonOf(error: unknown): LoginFailureReason {
+  switch (codeOf(error) ?? '') {
+    case 'INVALID_CREDENTIALS':
+      return 'invalid_credentials';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    case 'BAD_USER_INPUT':
+      return 'bad_input';
+    case 'SERVICE_UNAVAILABLE':
+      return 'unavailable';
+    default:
+      return 'error';
   }
 }
 

@@ -91,7 +91,8 @@ describe('what operators see', () => {
     expect(metric(after, 'tessera_outbox_events_relayed_total') - metric(before, 'tessera_outbox_events_relayed_total')).toBe(2);
     expect(after).toContain('tessera_outbox_relay_failures_total 0');
     expect(after).toContain('# TYPE tessera_refresh_duration_seconds histogram');
-    expect(after).toContain('tessera_active_subscriptions 0');
+    expect(after).toContain('tessera_websocket_connections 0');
+    expect(after).toContain('tessera_websocket_subscriptions 0');
     expect(after).toContain('tessera_process_cpu_seconds_total');
   });
 

@@ -61,7 +61,7 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.metrics.trackSubscriptions(() => this.size);
+    this.metrics.trackSockets(() => ({ connections: this.size, subscriptions: this.subscriptionCount }));
     this.unsubscribe = await this.bus.subscribe<SessionEndedMessage>(SESSION_ENDED_CHANNEL, (message) =>
       this.sessionEnded(message.sessionId),
     );
@@ -110,6 +110,13 @@ export class SessionSocketRegistry implements OnModuleInit, OnApplicationShutdow
 
   get size(): number {
     return this.expiryTimers.size;
+  }
+
+  /** Running sessionEvents subscriptions over all open sockets, for the metrics. */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const connection of this.expiryTimers.keys()) count += connection.subscriptions;
+    return count;
   }
 
   /** True once the connection's access token is past `exp` (with the verifier's clock tolerance). */
