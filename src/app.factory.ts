@@ -15,6 +15,7 @@ import { requestLogging } from './logging/request-context.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import { noStoreForTokenResponses } from './http/no-store.middleware.js';
 import { trustProxyOf } from './modules/session/presentation/client-info.js';
+import { OWASP_PASSWORD_HASH_COST, type PasswordHashCost } from './kernel/password-hash-cost.js';
 
 export interface TesseraApp {
   readonly app: NestExpressApplication;
@@ -28,6 +29,12 @@ export interface TesseraAppOptions {
   readonly logDestination?: NodeJS.WritableStream;
   /** For an in-memory embedded database: a PGlite snapshot to start from instead of running initdb. */
   readonly embeddedSnapshot?: Blob;
+  /**
+   * argon2id's cost for new password hashes; OWASP's minimum unless given. Only the end-to-end
+   * tests pass a lower one, so that thousands of registrations and logins cost seconds rather
+   * than a minute of CPU; no environment variable reaches it.
+   */
+  readonly passwordHashCost?: PasswordHashCost;
 }
 
 const SERVER_POOL_SIZE = 10;
@@ -64,7 +71,14 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
   const logger = createRootLogger(config.logLevel, options.logDestination);
   try {
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, database, clock: options.clock ?? new SystemClock(), dataEncryptionKey, logger }),
+      AppModule.forRoot({
+        config,
+        database,
+        clock: options.clock ?? new SystemClock(),
+        dataEncryptionKey,
+        logger,
+        passwordHashCost: options.passwordHashCost ?? OWASP_PASSWORD_HASH_COST,
+      }),
       { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
     );
     app.use(requestLogging(logger));

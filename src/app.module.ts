@@ -30,6 +30,7 @@ import { SessionModule } from './modules/session/session.module.js';
 import { TokenModule } from './modules/token/token.module.js';
 import { TokenOAuthModule } from './modules/token/token-oauth.module.js';
 import { UserModule } from './modules/user/user.module.js';
+import type { PasswordHashCost } from './kernel/password-hash-cost.js';
 
 export interface AppModuleOptions {
   readonly config: AppConfig;
@@ -37,6 +38,7 @@ export interface AppModuleOptions {
   readonly clock: Clock;
   readonly dataEncryptionKey: Buffer;
   readonly logger: Logger;
+  readonly passwordHashCost: PasswordHashCost;
 }
 
 @Module({})
@@ -48,7 +50,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, options.clock, options.dataEncryptionKey, options.logger),
+        CoreModule.forRoot(config, options.clock, options.dataEncryptionKey, options.logger, options.passwordHashCost),
         TypeOrmModule.forRootAsync({
           useFactory: () => buildDataSourceOptions(options.database),
           // Migrations run before any module initialises, so the signing keys and secrets find their tables.

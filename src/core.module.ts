@@ -5,12 +5,19 @@ import { DataCipher } from './common/data-cipher.js';
 import { DomainEvents } from './events/domain-events.js';
 import type { Logger } from 'pino';
 import { ROOT_LOGGER, SecurityEventLog } from './logging/security-event-log.js';
+import { PASSWORD_HASH_COST, type PasswordHashCost } from './kernel/password-hash-cost.js';
 
-/** What every module may inject: the validated configuration, the clock, the data cipher, the event bus. */
+/** What every module may inject: the validated configuration, the clock, the data cipher, the event bus, argon2id's cost. */
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: AppConfig, clock: Clock, dataEncryptionKey: Buffer, logger: Logger): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    clock: Clock,
+    dataEncryptionKey: Buffer,
+    logger: Logger,
+    passwordHashCost: PasswordHashCost,
+  ): DynamicModule {
     return {
       module: CoreModule,
       providers: [
@@ -20,8 +27,9 @@ export class CoreModule {
         { provide: Clock, useValue: clock },
         { provide: DataCipher, useValue: new DataCipher(dataEncryptionKey) },
         DomainEvents,
+        { provide: PASSWORD_HASH_COST, useValue: passwordHashCost },
       ],
-      exports: [APP_CONFIG, Clock, DataCipher, DomainEvents, ROOT_LOGGER],
+      exports: [APP_CONFIG, Clock, DataCipher, DomainEvents, ROOT_LOGGER, PASSWORD_HASH_COST],
     };
   }
 }

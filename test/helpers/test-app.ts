@@ -6,6 +6,14 @@ import { createTestDatabase } from './test-database.js';
 import { GraphQLTestClient } from './graphql-client.js';
 import { ManualClock } from './manual-clock.js';
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
+import type { PasswordHashCost } from '../../src/kernel/password-hash-cost.js';
+
+/**
+ * Still argon2id, at a cost a hundredth of OWASP's: the suites register and sign in thousands
+ * of times, which at the service's own cost took a tenth of npm test's CPU. The service's cost
+ * has tests of its own (users-and-admins, the unit spec of PasswordHasher).
+ */
+export const TEST_PASSWORD_HASH_COST: PasswordHashCost = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
 export interface TestApp {
   readonly baseUrl: string;
@@ -24,7 +32,7 @@ export interface TestApp {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { logDestination?: NodeJS.WritableStream } = {},
+  options: { logDestination?: NodeJS.WritableStream; passwordHashCost?: PasswordHashCost } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -40,6 +48,7 @@ export async function startTestApp(
     clock,
     logDestination: options.logDestination,
     embeddedSnapshot: database.embeddedSnapshot,
+    passwordHashCost: options.passwordHashCost ?? TEST_PASSWORD_HASH_COST,
   });
   await tessera.app.listen(0, '127.0.0.1');
   const { port } = tessera.app.getHttpServer().address() as AddressInfo;
