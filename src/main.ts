@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const tessera = await createTesseraApp(config);
   await tessera.app.listen(config.port);
   logger.info(
-    { port: config.port, database: config.database.kind, graphql: `http://localhost:${config.port}/graphql` },
+    // The issuer is what other services must verify tokens against: worth seeing at a glance in development.
+    { port: config.port, database: config.database.kind, graphql: `http://localhost:${config.port}/graphql`, issuer: config.jwtIssuer },
     'Tessera is ready',
   );
 

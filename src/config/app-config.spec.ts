@@ -29,7 +29,28 @@ describe('loadConfig', () => {
       maxSessionsPerUser: 10,
       jwtIssuer: 'http://localhost:3000',
       jwtAudience: 'tessera',
+      jwtClientId: 'tessera-app',
     });
+  });
+
+  it('derives the development issuer from the port the service listens on', () => {
+    expect(loadConfig({ PORT: '4123' }).jwtIssuer).toBe('http://localhost:4123');
+    expect(loadConfig({ PORT: '4123', JWT_ISSUER: 'https://auth.example.com' }).jwtIssuer).toBe('https://auth.example.com');
+    expect(configError({ PORT: '0' })).toContain('JWT_ISSUER must be set when PORT=0');
+    expect(loadConfig({ PORT: '0', JWT_ISSUER: 'http://localhost:8080' }).jwtIssuer).toBe('http://localhost:8080');
+  });
+
+  it('refuses an issuer that is not an http(s) URL without query or fragment (RFC 8414 builds URLs from it)', () => {
+    expect(configError({ JWT_ISSUER: 'tessera' })).toContain('JWT_ISSUER=tessera is not a URL');
+    expect(configError({ JWT_ISSUER: 'urn:example:tessera' })).toContain('must be an https://');
+    expect(configError({ JWT_ISSUER: 'https://auth.example.com/?tenant=a' })).toContain('no query or fragment');
+    expect(configError({ JWT_ISSUER: 'https://auth.example.com#x' })).toContain('no query or fragment');
+    expect(loadConfig({ JWT_ISSUER: 'https://example.com/auth' }).jwtIssuer).toBe('https://example.com/auth');
+  });
+
+  it('takes the access tokens’ client_id from JWT_CLIENT_ID, one visible token', () => {
+    expect(loadConfig({ JWT_CLIENT_ID: 'acme-mobile' }).jwtClientId).toBe('acme-mobile');
+    expect(configError({ JWT_CLIENT_ID: 'two words' })).toContain('JWT_CLIENT_ID must be 1–255 visible ASCII characters');
   });
 
   it.each([

@@ -17,8 +17,14 @@ export interface AppConfig {
   readonly maxSessionsPerUser: number;
   /** How often the sweeper ends idle and expired sessions. */
   readonly sessionSweepIntervalMs: number;
+  /**
+   * `iss` of every access token and the metadata's `issuer`. Without JWT_ISSUER (development
+   * only) it is `http://localhost:<PORT>`, fixed at start-up: never taken from a request's Host.
+   */
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
+  /** RFC 9068 §2.2 `client_id` of every access token: the apps that log in through this service. */
+  readonly jwtClientId: string;
   readonly signingKeyFile?: string;
   /** 32 bytes. Absent only in embedded mode, where the database module generates one into DATA_DIR. */
   readonly dataEncryptionKey?: Buffer;
@@ -159,10 +165,21 @@ export function loadConfig(env: Env): AppConfig {
   };
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
 
-  const jwtIssuer = read('JWT_ISSUER');
+  const explicitIssuer = read('JWT_ISSUER');
   const jwtAudience = read('JWT_AUDIENCE');
-  if (production && (!jwtIssuer || !jwtAudience)) {
+  if (production && (!explicitIssuer || !jwtAudience)) {
     problems.push('JWT_ISSUER and JWT_AUDIENCE must be set explicitly when NODE_ENV=production');
+  }
+  if (explicitIssuer !== undefined) {
+    const problem = issuerProblem(explicitIssuer);
+    if (problem) problems.push(`JWT_ISSUER=${explicitIssuer} ${problem}`);
+  } else if (!production && port === 0) {
+    problems.push('JWT_ISSUER must be set when PORT=0: the issuer is derived from the port, and 0 picks one at random');
+  }
+  const jwtIssuer = explicitIssuer ?? defaultIssuer(port);
+  const jwtClientId = read('JWT_CLIENT_ID') ?? DEFAULT_CLIENT_ID;
+  if (!/^[\x21-\x7e]{1,255}$/.test(jwtClientId)) {
+    problems.push('JWT_CLIENT_ID must be 1–255 visible ASCII characters without spaces');
   }
 
   let dataEncryptionKey: Buffer | undefined;
@@ -214,8 +231,9 @@ export function loadConfig(env: Env): AppConfig {
     refreshReuseGraceMs,
     maxSessionsPerUser,
     sessionSweepIntervalMs,
-    jwtIssuer: jwtIssuer ?? 'http://localhost:3000',
+    jwtIssuer,
     jwtAudience: jwtAudience ?? 'tessera',
+    jwtClientId,
     signingKeyFile: read('SIGNING_KEY_FILE'),
     dataEncryptionKey,
     activityRetentionMs,
@@ -240,6 +258,34 @@ export function loadConfig(env: Env): AppConfig {
     trustProxy,
     logLevel,
   };
+}
+
+/** RFC 9068's `client_id` when JWT_CLIENT_ID is unset: one client, the apps that sign in here. */
+export const DEFAULT_CLIENT_ID = 'tessera-app';
+
+/**
+ * The development issuer: the port this process listens on, known before it serves anything.
+ * A request's Host header is never used: anyone can send any Host, and an issuer taken from it
+ * would let a caller have tokens minted under a name of their choosing.
+ */
+export function defaultIssuer(port: number): string {
+  return `http://localhost:${port}`;
+}
+
+/**
+ * RFC 8414 §2 and RFC 9068 §2.2: the issuer is an http(s) URL without query or fragment, since
+ * the metadata's well-known location and every endpoint in it are built from it.
+ */
+function issuerProblem(text: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return 'is not a URL (use the address other services reach this one at, e.g. https://auth.example.com)';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an https:// (or http://) URL';
+  if (parsed.search !== '' || parsed.hash !== '' || text.includes('?') || text.includes('#')) return 'must have no query or fragment';
+  return undefined;
 }
 
 /** Names Express's proxy-addr knows for the private ranges. */

@@ -11,6 +11,8 @@ export interface AccessTokenClaims {
   readonly authenticatedAt?: Date;
   /** `cnf.jkt` (RFC 9449 §6): the thumbprint of the device key the token is bound to; absent for a bearer token. */
   readonly deviceKeyThumbprint?: string;
+  /** `client_id` (RFC 9068 §2.2): the client the token was issued to; absent from tokens minted before it existed. */
+  readonly clientId?: string;
   readonly tokenId: string;
   readonly issuedAt: Date;
   readonly expiresAt: Date;

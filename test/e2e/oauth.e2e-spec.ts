@@ -72,6 +72,7 @@ describe('RFC 7009 revocation and RFC 7662 introspection', () => {
       exp: claims.exp,
       iss: 'http://localhost:3000',
       aud: 'tessera',
+      client_id: 'tessera-app',
       roles: ['USER'],
       scope: 'user',
     });

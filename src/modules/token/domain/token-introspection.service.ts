@@ -17,11 +17,20 @@ export type IntrospectionResponse =
       readonly exp: number;
       readonly iss: string;
       readonly aud: string;
+      /** RFC 7662 §2.2: the client the token was issued to. */
+      readonly client_id: string;
       readonly roles: readonly string[];
       readonly scope: string;
     };
 
 const INACTIVE: IntrospectionResponse = { active: false };
+
+/** What this service names itself and its clients in every token it issues. */
+export interface TokenIssuance {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clientId: string;
+}
 
 /**
  * RFC 7662 for access tokens: the signature and claims as the guard checks them, and the session
@@ -36,7 +45,7 @@ export class TokenIntrospectionService {
     private readonly sessions: SessionAuthenticator,
   ) {}
 
-  async introspect(token: string, issuer: string, audience: string): Promise<IntrospectionResponse> {
+  async introspect(token: string, issuance: TokenIssuance): Promise<IntrospectionResponse> {
     try {
       // Roles as they are now: a resource server asking here learns of a demotion at once.
       const claims = await this.sessions.assertActive(await this.verifier.verify(token));
@@ -49,8 +58,10 @@ export class TokenIntrospectionService {
         jti: claims.tokenId,
         iat: Math.floor(claims.issuedAt.getTime() / 1000),
         exp: Math.floor(claims.expiresAt.getTime() / 1000),
-        iss: issuer,
-        aud: audience,
+        iss: issuance.issuer,
+        aud: issuance.audience,
+        // A token minted before client_id was a claim was issued to the same apps all the same.
+        client_id: claims.clientId ?? issuance.clientId,
         roles: claims.roles,
         scope: claims.roles.map((role) => role.toLowerCase()).join(' '),
       };

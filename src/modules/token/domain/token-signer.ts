@@ -22,7 +22,7 @@ export class TokenSigner {
     const issuedAt = Math.floor(this.clock.now().getTime() / 1000);
     const expiresAt = issuedAt + Math.floor(this.config.accessTokenTtlMs / 1000);
     // Every claim in the payload, timed by the injected Clock (jsonwebtoken's expiresIn and its
-    // default iat read Date.now()), in the order jose wrote them (auth_time added since).
+    // default iat read Date.now()), in the order jose wrote them (auth_time and client_id added since).
     const claims = {
       sid: request.sessionId,
       roles: [...request.roles],
@@ -30,6 +30,8 @@ export class TokenSigner {
       auth_time: Math.floor(request.authenticatedAt.getTime() / 1000),
       amr: [request.authenticationMethod],
       ...(request.deviceKeyThumbprint ? { cnf: { jkt: request.deviceKeyThumbprint } } : {}),
+      // RFC 9068 §2.2 requires it, and standard validators (oauth4webapi's) refuse a token without it.
+      client_id: this.config.jwtClientId,
       iss: this.config.jwtIssuer,
       aud: this.config.jwtAudience,
       sub: request.userId,

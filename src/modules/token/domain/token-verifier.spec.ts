@@ -110,6 +110,7 @@ describe('TokenSigner and TokenVerifier', () => {
         gen: request.generation,
         auth_time: epoch(request.authenticatedAt),
         amr: [request.authenticationMethod],
+        client_id: 'tessera-app',
       })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: OUR_KID })
         .setIssuer(config.jwtIssuer)
@@ -146,6 +147,17 @@ describe('TokenSigner and TokenVerifier', () => {
       const { authenticationMethod: _method, deviceKeyThumbprint: _unbound, ...claimed } = request;
       expect(await verifier.verify(token)).toMatchObject({ ...claimed, expiresAt, issuedAt: clock.now() });
       expect(await verifier.verify(token)).not.toHaveProperty('deviceKeyThumbprint');
+    });
+
+    it('names the client in client_id (RFC 9068 §2.2), and still accepts tokens minted before it was a claim', async () => {
+      const { token } = await mint();
+      expect(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())).toMatchObject({ client_id: config.jwtClientId });
+      expect(await verifier.verify(token)).toMatchObject({ clientId: config.jwtClientId });
+      const older = await verifier.verify(signed(header(), claims()));
+      expect(older).not.toHaveProperty('clientId');
+      for (const clientId of ['', 7, ['tessera-app']]) {
+        expect(await refusal(signed(header(), claims({ client_id: clientId })))).toBe('UNAUTHENTICATED');
+      }
     });
 
     it('takes a key only for an RS256 at+jwt naming one of our kids, never one the token brings or points at', async () => {

@@ -173,7 +173,7 @@ function hasExpired(expiresAt: Date, now: Date): boolean {
  */
 function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
   if (!isRecord(payload)) throw invalidToken();
-  const { sub, sid, jti, iat, exp, nbf, roles, gen, auth_time: authTime, cnf } = payload;
+  const { sub, sid, jti, iat, exp, nbf, roles, gen, auth_time: authTime, cnf, client_id: clientId } = payload;
   const thumbprint = isRecord(cnf) ? cnf.jkt : undefined;
   if (
     typeof sub !== 'string' ||
@@ -186,6 +186,8 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     (nbf !== undefined && typeof nbf !== 'number') ||
     (authTime !== undefined && typeof authTime !== 'number') ||
     (cnf !== undefined && (typeof thumbprint !== 'string' || thumbprint.length === 0)) ||
+    // Tokens minted before client_id existed (at most one lifetime ago) still pass without it.
+    (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0)) ||
     !Number.isSafeInteger(gen) ||
     (gen as number) < 0 ||
     !Array.isArray(roles) ||
@@ -203,6 +205,7 @@ function claimsOf(payload: unknown, now: Date): AccessTokenClaims {
     generation: gen as number,
     ...(typeof authTime === 'number' ? { authenticatedAt: new Date(authTime * 1000) } : {}),
     ...(typeof thumbprint === 'string' ? { deviceKeyThumbprint: thumbprint } : {}),
+    ...(typeof clientId === 'string' ? { clientId } : {}),
     tokenId: jti,
     issuedAt: new Date(iat * 1000),
     expiresAt,

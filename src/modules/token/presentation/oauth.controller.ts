@@ -59,7 +59,8 @@ export class OAuthController {
     const token = tokenOf(form);
     if (!token) return this.invalidRequest(response);
     response.setHeader('Cache-Control', 'no-store');
-    return this.introspection.introspect(token, this.config.jwtIssuer, this.config.jwtAudience);
+    const { jwtIssuer: issuer, jwtAudience: audience, jwtClientId: clientId } = this.config;
+    return this.introspection.introspect(token, { issuer, audience, clientId });
   }
 
   private invalidRequest(response: Response) {
