@@ -472,6 +472,8 @@ async function main() {
   // The load generator is one client address with many users and, in the fan-out, a thousand sockets of one session.
   const common = {
     DATA_ENCRYPTION_KEY: key,
+    // One issuer for both instances: unset, each would name its own port and refuse the other's tokens.
+    JWT_ISSUER: 'http://localhost:3000',
     REFRESH_RATE_LIMIT: '10000000',
     REGISTRATION_RATE_LIMIT: '100000',
     WS_MAX_CONNECTIONS_PER_SESSION: '10000',
