@@ -8,6 +8,10 @@
  * Type a command (revoke, trust, rename, remove, logout…; Enter lists the sessions); typing
  * counts as using the app. With --idle the demo does not otherwise pretend to be used, so the
  * service's idle timeout ends its session.
+ *
+ * The device is bound (DPoP, RFC 9449): its key is a P-256 key in `device-key.jwk` (mode 0600)
+ * in its state directory (~/.tessera-demo/<email>--<name>/), made on the first run. A copy of
+ * its session file is useless without that key, and step-up asks for no password.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +22,9 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import {
   EncryptedFileTokenStore,
+  FileDeviceKey,
   isReauthenticationRequired,
+  jwkThumbprint,
   SessionClient,
   SessionSync,
   TesseraError,
@@ -55,7 +61,12 @@ async function main(): Promise<void> {
     process.exit(args.help ? 0 : 2);
   }
   const install = await installState(args['state-dir'], args.email, args.name);
-  const client = new SessionClient({ url: args.url, store: new EncryptedFileTokenStore({ path: install.sessionFile, key: install.key }) });
+  const deviceKey = new FileDeviceKey({ path: install.deviceKeyFile });
+  const client = new SessionClient({
+    url: args.url,
+    store: new EncryptedFileTokenStore({ path: install.sessionFile, key: install.key }),
+    deviceKey,
+  });
   const sync = new SessionSync({ client, webSocketImpl: WebSocket });
 
   client.onSignedOut((reason) => {
@@ -69,6 +80,12 @@ async function main(): Promise<void> {
   } else {
     await logIn(client, install.deviceId);
   }
+  const thumbprint = await jwkThumbprint(await deviceKey.publicJwk());
+  say(
+    client.deviceBound
+      ? `bound to the device key ${thumbprint.slice(0, 8)} in ${install.deviceKeyFile}`
+      : 'not bound to a device key (a session from before the key): logout and run again to bind it',
+  );
 
   sync.onEvent((event) => say(describeEvent(event)));
   sync.onChange((sessions) => printSessions(sessions));
@@ -127,14 +144,20 @@ async function runCommand(client: SessionClient, sync: SessionSync, line: string
 
 /**
  * A sensitive operation (trusting or removing a device, signing out everywhere) once the login is
- * older than the service's REAUTHENTICATION_MAX_AGE: the demo answers the step-up with the
- * --password it was given, where an app would ask the person, then sends the operation again.
+ * older than the service's REAUTHENTICATION_MAX_AGE: a bound device answers the step-up with its
+ * key (a phone would show Face ID first), an unbound one with the --password it was given, where
+ * an app would ask the person; then the operation goes again.
  */
 async function withStepUp<T>(client: SessionClient, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (!isReauthenticationRequired(error)) throw error;
+    if (client.deviceBound) {
+      say('the service asks for a fresh proof; confirming with the device key');
+      await client.reauthenticateWithDeviceKey();
+      return operation();
+    }
     if (!args.password) throw new Error('the service asks for the password again: start the demo with --password', { cause: error });
     say('the service asks for the password again; confirming with --password');
     await client.reauthenticate(args.password);
@@ -173,14 +196,20 @@ async function quit(client: SessionClient, sync: SessionSync): Promise<void> {
   process.exit(0);
 }
 
-/** One directory per account and device name: its install id (as a phone keeps in its Keychain), the key, the sealed session. */
+/** One directory per account and device name: its install id (as a phone keeps in its Keychain), the keys, the sealed session. */
 async function installState(stateDir: string, email: string, name: string) {
   const directory = join(stateDir, `${slug(email)}--${slug(name)}`);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const deviceId = await readOrCreate(join(directory, 'device-id'), () => Buffer.from(randomUUID()));
   // A real desktop app would keep this key in the OS keyring, not beside the file it opens.
   const key = await readOrCreate(join(directory, 'session.key'), () => randomBytes(32));
-  return { deviceId: deviceId.toString('utf8'), key, sessionFile: join(directory, 'session.bin') };
+  return {
+    deviceId: deviceId.toString('utf8'),
+    key,
+    sessionFile: join(directory, 'session.bin'),
+    // The device key (DPoP) that FileDeviceKey makes on first use; a phone keeps it in the Secure Enclave.
+    deviceKeyFile: join(directory, 'device-key.jwk'),
+  };
 }
 
 async function readOrCreate(path: string, create: () => Buffer): Promise<Buffer> {

@@ -15,6 +15,22 @@ export function accessTokenLifetimeMs(accessToken: string): number | undefined {
   }
 }
 
+/**
+ * The RFC 7638 thumbprint of the device key an access token is bound to (its `cnf.jkt`, RFC
+ * 9449 §6.1), or undefined for a Bearer token. The token itself says how it must be presented,
+ * so a token handed out before or after a renewal is never sent under the wrong scheme.
+ */
+export function accessTokenKeyThumbprint(accessToken: string): string | undefined {
+  const payload = accessToken.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(decodeBase64Url(payload)) as { cnf?: { jkt?: unknown } };
+    return typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 // Hand-written rather than atob or Buffer: React Native, browsers and Node all run it alike.
@@ -32,6 +48,6 @@ function decodeBase64Url(input: string): string {
       bytes.push((buffer >> bits) & 0xff);
     }
   }
-  // Latin-1 is enough: only the numeric iat and exp are read, and JSON keeps them ASCII.
+  // Latin-1 is enough: only iat, exp and cnf.jkt are read, which are numbers and base64url.
   return String.fromCharCode(...bytes);
 }

@@ -1,4 +1,7 @@
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+import { accessTokenKeyThumbprint } from './access-token-lifetime.js';
+import type { DeviceKey } from './device-key.js';
+import { DpopProofs } from './dpop-proofs.js';
 import { NETWORK_ERROR, REAUTHENTICATION_REQUIRED, ReauthenticationRequiredError, TesseraError } from './tessera-error.js';
 
 export type FetchFunction = typeof fetch;
@@ -20,51 +23,104 @@ interface GraphQLErrorBody {
     readonly retryAfterSeconds?: unknown;
     readonly fields?: unknown;
     readonly maxAgeSeconds?: unknown;
+    readonly nonce?: unknown;
   };
 }
 
-/** GraphQL over HTTP POST to `<baseUrl>/graphql`, every failure turned into a TesseraError. */
+export interface GraphQLTransportOptions {
+  /** The device key that proves this device's requests (DPoP, RFC 9449); without it, sessions are Bearer. */
+  readonly deviceKey?: DeviceKey;
+  /** The device's clock in milliseconds, for the proofs' `iat`. */
+  readonly now?: () => number;
+}
+
+export interface ExecuteOptions {
+  /** Send a proof by the device key even without a bound access token: a login or a refresh, which bind to it. */
+  readonly deviceProof?: boolean;
+  /** The proof stands for the user's presence (step-up with the device key): a native key may ask for biometrics. */
+  readonly stepUp?: boolean;
+}
+
+/**
+ * GraphQL over HTTP POST to `<baseUrl>/graphql`, every failure turned into a TesseraError. With
+ * a device key, a bound access token goes as `DPoP <token>` with a proof naming it, and a nonce
+ * challenge (`INVALID_DPOP_PROOF` with `extensions.nonce`, RFC 9449 §8) is answered by sending
+ * the request once more with a proof carrying that nonce: the caller never sees it.
+ */
 export class GraphQLTransport {
   readonly graphqlUrl: string;
+  /** The device key's proofs and the service's latest nonce; undefined without a device key. */
+  readonly proofs: DpopProofs | undefined;
 
   constructor(
     readonly baseUrl: string,
     private readonly fetchImpl: FetchFunction,
+    options: GraphQLTransportOptions = {},
   ) {
     // String joining rather than new URL(): keeps a base path (https://api.example.com/auth) and needs no URL polyfill on React Native.
     this.graphqlUrl = `${baseUrl.replace(/\/+$/, '')}/graphql`;
+    this.proofs = options.deviceKey ? new DpopProofs(options.deviceKey, options.now ?? Date.now) : undefined;
   }
 
   async execute<TResult, TVariables = Record<string, unknown>>(
     document: string | TypedDocumentText<TResult, TVariables>,
     variables: TVariables | undefined,
     accessToken?: string,
+    options: ExecuteOptions = {},
   ): Promise<TResult> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    let response: Response;
-    try {
-      response = await this.fetchImpl(this.graphqlUrl, {
-        method: 'POST',
-        headers,
-        // Generated documents open with a line break and indentation: trimmed, the body starts with the operation.
-        body: JSON.stringify({ query: String(document).trim(), variables: variables ?? {} }),
-      });
-    } catch (cause) {
-      throw new TesseraError(NETWORK_ERROR, 'The session service could not be reached.', { cause });
+    const bound = accessToken !== undefined && accessTokenKeyThumbprint(accessToken) !== undefined;
+    if (bound && !this.proofs) throw withoutDeviceKey();
+    const proofs = bound || options.deviceProof ? this.proofs : undefined;
+    // Generated documents open with a line break and indentation: trimmed, the body starts with the operation.
+    const requestBody = JSON.stringify({ query: String(document).trim(), variables: variables ?? {} });
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (accessToken) headers.authorization = `${bound ? 'DPoP' : 'Bearer'} ${accessToken}`;
+      if (proofs) {
+        headers.dpop = await proofs.make({
+          method: 'POST',
+          url: this.graphqlUrl,
+          ...(bound ? { accessToken } : {}),
+          ...(options.stepUp ? { stepUp: true } : {}),
+        });
+      }
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.graphqlUrl, { method: 'POST', headers, body: requestBody });
+      } catch (cause) {
+        throw new TesseraError(NETWORK_ERROR, 'The session service could not be reached.', { cause });
+      }
+      proofs?.noteAnswer(this.graphqlUrl, response);
+      const body = await readJson(response);
+      if (!body || typeof body !== 'object') {
+        // A proxy's error page, a captive portal, a cut connection: nothing the service said.
+        throw new TesseraError(NETWORK_ERROR, `The session service answered HTTP ${response.status} without a GraphQL body.`, {
+          retryAfterSeconds: retryAfterHeader(response),
+        });
+      }
+      const { data, errors } = body as { data?: TResult | null; errors?: GraphQLErrorBody[] };
+      if (Array.isArray(errors) && errors.length > 0) {
+        const nonce = nonceChallengeOf(errors[0]!);
+        if (proofs && nonce !== undefined && attempt === 1) {
+          proofs.remember(this.graphqlUrl, nonce);
+          continue;
+        }
+        throw toTesseraError(errors[0]!, response);
+      }
+      if (data === undefined || data === null) throw new TesseraError(NETWORK_ERROR, 'The session service answered without data.');
+      return data;
     }
-    const body = await readJson(response);
-    if (!body || typeof body !== 'object') {
-      // A proxy's error page, a captive portal, a cut connection: nothing the service said.
-      throw new TesseraError(NETWORK_ERROR, `The session service answered HTTP ${response.status} without a GraphQL body.`, {
-        retryAfterSeconds: retryAfterHeader(response),
-      });
-    }
-    const { data, errors } = body as { data?: TResult | null; errors?: GraphQLErrorBody[] };
-    if (Array.isArray(errors) && errors.length > 0) throw toTesseraError(errors[0]!, response);
-    if (data === undefined || data === null) throw new TesseraError(NETWORK_ERROR, 'The session service answered without data.');
-    return data;
   }
+}
+
+/** RFC 9449 §8's use_dpop_nonce as the service says it over GraphQL: the nonce to make the proof again with. */
+function nonceChallengeOf(error: GraphQLErrorBody): string | undefined {
+  const nonce = error.extensions?.nonce;
+  return error.extensions?.code === 'INVALID_DPOP_PROOF' && typeof nonce === 'string' ? nonce : undefined;
+}
+
+export function withoutDeviceKey(): TesseraError {
+  return new TesseraError('INVALID_DPOP_PROOF', 'This session is bound to a device key: give the SessionClient its deviceKey.');
 }
 
 function toTesseraError(error: GraphQLErrorBody, response?: Response): TesseraError {

@@ -32,7 +32,8 @@ export type GraphQLWsClientOptions = Required<
  * client (Apollo Client's GraphQLWsLink, urql's subscriptionExchange) rather than SessionSync:
  *
  * - `connectionParams` sends a current access token from the client's TokenRefresher at every
- *   (re)connection. It counts as background work: it renews only a token that has run out.
+ *   (re)connection. It counts as background work: it renews only a token that has run out. A
+ *   session bound to the device key connects with `{ authorization: "DPoP <token>", dpop: <proof> }`.
  * - On 4401 (the access token was refused) the token is dropped and the socket connects again
  *   with a renewed one. graphql-ws's default gives up here.
  * - On 4403 (the session has ended) it does not reconnect, and the client is signed out
@@ -55,14 +56,16 @@ export function graphqlWsClientOptions(client: SessionClient, settings: GraphQLW
   }
   const delays = settings.reconnectDelayMs ?? { initial: 500, max: 15_000 };
   let connectionToken: string | undefined;
+  const url = client.graphqlUrl.replace(/^http/, 'ws');
   return {
-    url: client.graphqlUrl.replace(/^http/, 'ws'),
+    url,
     webSocketImpl: reportingRefusedTokenAsRetryable(WebSocketClass as WebSocketConstructor, () => {
       if (connectionToken !== undefined) client.refresher.invalidate(connectionToken);
     }),
     connectionParams: async () => {
       connectionToken = await client.refresher.getAccessToken({ activity: false });
-      return { authorization: `Bearer ${connectionToken}` };
+      // A bound token's proof is for GET on the socket's URL, made afresh for each connection.
+      return { ...(await client.authorizationHeaders(connectionToken, { method: 'GET', url })) };
     },
     shouldRetry: (closeEventOrError) => {
       if (sessionEnded(closeEventOrError)) return false;

@@ -2,7 +2,7 @@
  * Tessera client SDK: keeps an app signed in and every device's view of its sessions in sync.
  * Browser- and React Native-safe: nothing here imports a Node module (see ./node.js for those).
  */
-export { SessionClient, type SessionClientOptions } from './session-client.js';
+export { SessionClient, type AuthorizationHeaders, type SessionClientOptions } from './session-client.js';
 export { SessionSync, type SessionSyncOptions, type SessionSyncStatus } from './session-sync.js';
 export {
   TokenRefresher,
@@ -13,6 +13,20 @@ export {
 } from './token-refresher.js';
 export { MemoryTokenStore, type StoredSession, type TokenStore } from './token-store.js';
 export {
+  accessTokenHash,
+  createDpopProof,
+  joseSignatureFromDer,
+  jwkThumbprint,
+  WebCryptoDeviceKey,
+  type DeviceKey,
+  type DeviceKeySigningContext,
+  type DevicePublicJwk,
+  type DpopProofRequest,
+  type WebCryptoKeyPair,
+} from './device-key.js';
+export { IndexedDbDeviceKey, type IndexedDbDeviceKeyOptions } from './indexed-db-device-key.js';
+export { DpopProofs } from './dpop-proofs.js';
+export {
   isReauthenticationRequired,
   isTesseraError,
   NETWORK_ERROR,
@@ -22,7 +36,14 @@ export {
   TesseraError,
   TRANSIENT_CODES,
 } from './tessera-error.js';
-export { GraphQLTransport, type FetchFunction, type TypedDocumentText, type VariablesArgument } from './graphql-transport.js';
+export {
+  GraphQLTransport,
+  type ExecuteOptions,
+  type FetchFunction,
+  type GraphQLTransportOptions,
+  type TypedDocumentText,
+  type VariablesArgument,
+} from './graphql-transport.js';
 export {
   ACCESS_TOKEN_REFUSED_CLOSE_CODE,
   graphqlWsClientOptions,

@@ -2,6 +2,7 @@ import {
   errorCodeOf,
   GraphQLTransport,
   readJson,
+  withoutDeviceKey,
   type FetchFunction,
   type TypedDocumentText,
   type VariablesArgument,
@@ -28,6 +29,9 @@ import {
   TesseraTrustDeviceDocument,
   TesseraUntrustDeviceDocument,
 } from './generated/graphql.js';
+import { accessTokenKeyThumbprint } from './access-token-lifetime.js';
+import type { DeviceKey } from './device-key.js';
+import { isNonceChallenge } from './dpop-proofs.js';
 import { isTesseraError, SIGN_OUT_CODES, TesseraError, TRANSIENT_CODES } from './tessera-error.js';
 import { TokenRefresher, type RefreshRetryPolicy, type SignedOutReason } from './token-refresher.js';
 import type { TokenStore } from './token-store.js';
@@ -47,7 +51,15 @@ export interface SessionClientOptions {
   readonly refreshRetry?: Partial<RefreshRetryPolicy>;
   /** How often to look whether a proactive refresh is due; default 15 s, 0 turns it off. */
   readonly refreshCheckIntervalMs?: number;
+  /**
+   * The device's key (DPoP, RFC 9449): logins bind the session to it, and every refresh and
+   * request proves it, so a copied refresh token is worthless elsewhere. Without it, sessions are Bearer.
+   */
+  readonly deviceKey?: DeviceKey;
 }
+
+/** A nonce older than this is fetched again before a step-up, so that the proof the user unlocks is not refused as stale. */
+const STEP_UP_NONCE_MAX_AGE_MS = 60_000;
 
 /**
  * The app's handle on its session: log in, restore after a restart, the contract's queries and
@@ -63,7 +75,7 @@ export class SessionClient {
     this.url = options.url;
     // Bound: a bare global fetch called as a method of another object throws "Illegal invocation" in browsers.
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.transport = new GraphQLTransport(options.url, this.fetchImpl);
+    this.transport = new GraphQLTransport(options.url, this.fetchImpl, { deviceKey: options.deviceKey, now: options.now });
     this.refresher = new TokenRefresher({
       transport: this.transport,
       store: options.store,
@@ -84,6 +96,16 @@ export class SessionClient {
     return this.refresher.deviceId;
   }
 
+  /** The key this client binds its sessions to, if it was given one. */
+  get deviceKey(): DeviceKey | undefined {
+    return this.transport.proofs?.key;
+  }
+
+  /** Whether the session in hand is bound to the device key (known once an access token arrived: after login or restore()). */
+  get deviceBound(): boolean {
+    return this.refresher.deviceBound;
+  }
+
   /** The GraphQL endpoint, for SessionSync (which turns it into ws:// or wss://). */
   get graphqlUrl(): string {
     return this.transport.graphqlUrl;
@@ -95,9 +117,12 @@ export class SessionClient {
     return (await this.transport.execute(TesseraRegisterDocument, variables)).register;
   }
 
-  /** Logs in with a password and keeps the session in the store. The tokens stay inside the SDK. */
+  /**
+   * Logs in with a password and keeps the session in the store. The tokens stay inside the SDK.
+   * With a device key, the session is bound to it (`session.deviceBound`).
+   */
   async login(input: LoginInput): Promise<LoginResult> {
-    const data = await this.transport.execute(TesseraLoginDocument, { input });
+    const data = await this.transport.execute(TesseraLoginDocument, { input }, undefined, { deviceProof: true });
     const payload = data.createSession;
     await this.refresher.begin(payload);
     return { user: payload.user, session: payload.session };
@@ -183,12 +208,32 @@ export class SessionClient {
    * session, which replace the stored ones as a refresh's would. Resolves to the session, whose
    * `authenticatedAt` is now. A wrong password is INVALID_CREDENTIALS and changes nothing.
    */
-  async reauthenticate(password: string): Promise<Session> {
+  reauthenticate(password: string): Promise<Session> {
+    return this.reissue({ password }, false);
+  }
+
+  /**
+   * Step-up with the device key instead of a password, on a bound session: the service takes a
+   * fresh proof by the key as the user's proof of presence, so on a phone the key asks for Face
+   * ID or a fingerprint first (the DeviceKey's `sign` sees `stepUp: true`). Resolves to the
+   * session, whose `authenticatedAt` is now. An unbound session is refused as it would be without
+   * a password (BAD_USER_INPUT).
+   */
+  async reauthenticateWithDeviceKey(): Promise<Session> {
+    const proofs = this.transport.proofs;
+    if (!proofs) throw new TypeError('reauthenticateWithDeviceKey needs a SessionClient with a deviceKey');
+    // The service wants this proof to carry a nonce it handed out lately; one more silent request
+    // brings a current one, so that the user unlocks the key once rather than twice.
+    if (proofs.nonceAgeMs(this.graphqlUrl) > STEP_UP_NONCE_MAX_AGE_MS) await this.me();
+    return this.reissue({}, true);
+  }
+
+  private async reissue(input: { password?: string }, stepUp: boolean): Promise<Session> {
     let sentWith: string | undefined;
     const exchange = async (accessToken: string) => {
       sentWith = accessToken;
       try {
-        const data = await this.transport.execute(TesseraReauthenticateDocument, { input: { password } }, accessToken);
+        const data = await this.transport.execute(TesseraReauthenticateDocument, { input }, accessToken, { stepUp });
         return data.reauthenticate;
       } catch (error) {
         if (error instanceof TesseraError) await this.signOutIfEnded(error.code);
@@ -306,17 +351,43 @@ export class SessionClient {
   }
 
   /**
-   * fetch with `Authorization: Bearer <access token>`, for the app's own APIs that accept
-   * Tessera tokens. On TOKEN_EXPIRED (GraphQL or REST error body) the token is renewed and the
-   * request sent once more, so its body must be replayable (a string, bytes, FormData; not a stream).
+   * The headers that present `accessToken` on a request: `{ authorization: "Bearer <token>" }`,
+   * or for a session bound to the device key `{ authorization: "DPoP <token>", dpop: <proof> }`
+   * with a fresh proof for this method and URL. For GraphQL clients of the app's own (Apollo,
+   * urql), and as graphql-ws connection params (`GET` on the socket's URL).
+   */
+  async authorizationHeaders(accessToken: string, request: { method: string; url: string }): Promise<AuthorizationHeaders> {
+    if (accessTokenKeyThumbprint(accessToken) === undefined) return { authorization: `Bearer ${accessToken}` };
+    const proofs = this.transport.proofs;
+    if (!proofs) throw withoutDeviceKey();
+    return { authorization: `DPoP ${accessToken}`, dpop: await proofs.make({ method: request.method, url: request.url, accessToken }) };
+  }
+
+  /**
+   * fetch with the access token (`Authorization: Bearer <token>`, or `DPoP <token>` and a proof
+   * on a bound session), for the app's own APIs that accept Tessera tokens. On TOKEN_EXPIRED
+   * (GraphQL or REST error body) the token is renewed, and on a DPoP nonce challenge (a 401 with
+   * `error="use_dpop_nonce"`) the proof made again, and the request sent once more, so its body
+   * must be replayable (a string, bytes, FormData; not a stream).
    */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const isRequest = typeof Request !== 'undefined' && input instanceof Request;
-    const send = async (token: string) => {
+    const url = absoluteUrl(typeof input === 'string' ? input : 'href' in input ? input.href : input.url);
+    const method = init.method ?? (isRequest ? input.method : 'GET');
+    const sendOnce = async (token: string) => {
       const request = isRequest ? input.clone() : input;
       const headers = new Headers(init.headers ?? (isRequest ? input.headers : undefined));
-      headers.set('authorization', `Bearer ${token}`);
-      return this.fetchImpl(request, { ...init, headers });
+      const authorization = await this.authorizationHeaders(token, { method, url });
+      headers.set('authorization', authorization.authorization);
+      if (authorization.dpop !== undefined) headers.set('dpop', authorization.dpop);
+      const response = await this.fetchImpl(request, { ...init, headers });
+      if (authorization.dpop !== undefined) this.transport.proofs?.noteAnswer(url, response);
+      return { response, proved: authorization.dpop !== undefined };
+    };
+    const send = async (token: string) => {
+      const first = await sendOnce(token);
+      // The nonce came with the challenge and is remembered: the proof made again carries it.
+      return first.proved && isNonceChallenge(first.response) ? (await sendOnce(token)).response : first.response;
     };
     const token = await this.refresher.getAccessToken();
     const first = await send(token);
@@ -343,6 +414,24 @@ export class SessionClient {
   /** Signs out when an answer's error code says the session has ended (SIGN_OUT_CODES). */
   private async signOutIfEnded(code: string | undefined): Promise<void> {
     if (code !== undefined && SIGN_OUT_CODES.has(code)) await this.refresher.signOut(code);
+  }
+}
+
+/** How a request presents an access token; also the shape of graphql-ws connection params. */
+export interface AuthorizationHeaders {
+  readonly authorization: string;
+  /** The DPoP proof, for a session bound to the device key. */
+  readonly dpop?: string;
+}
+
+/** A proof names an absolute URL: a browser's relative one is resolved against the page. */
+function absoluteUrl(url: string): string {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  if (base === undefined || /^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return url;
   }
 }
 

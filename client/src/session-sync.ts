@@ -150,7 +150,8 @@ export class SessionSync {
         // Background work: renews only a token that has run out, so an open socket cannot keep an idle session alive.
         const token = await this.client.refresher.getAccessToken({ activity: false });
         this.connectionToken = token;
-        return { authorization: `Bearer ${token}` };
+        // Bearer, or for a session bound to the device key DPoP with a proof for GET on the socket's URL.
+        return { ...(await this.client.authorizationHeaders(token, { method: 'GET', url })) };
       },
       on: {
         connected: () => {

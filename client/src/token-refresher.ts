@@ -32,6 +32,8 @@ export interface TokenRefreshedInfo {
 
 interface AccessTokenState {
   readonly token: string;
+  /** Issued for a session bound to the device key (`tokenType: DPoP`). */
+  readonly bound: boolean;
   readonly receivedAt: number;
   readonly refreshAt: number;
   readonly expiresAt: number;
@@ -54,6 +56,8 @@ const EXPIRY_SAFETY_MS = 10_000;
  *   retried parent with the same successor (DESIGN.md decision 4), so nothing is lost.
  * - REFRESH_TOKEN_REUSED, INVALID_REFRESH_TOKEN, SESSION_REVOKED, SESSION_EXPIRED and
  *   ACCOUNT_DISABLED (SIGN_OUT_CODES) clear the store and emit onSignedOut once.
+ * - With a device key (the transport's), every refresh carries a proof by it, which a bound
+ *   session needs; the transport answers the service's nonce challenges on its own.
  * Tokens live in ES private fields, so logging this object shows none of them; the SDK itself logs nothing.
  */
 export class TokenRefresher {
@@ -98,6 +102,11 @@ export class TokenRefresher {
 
   get signedIn(): boolean {
     return this.#sessionId !== null;
+  }
+
+  /** Whether the access token in hand belongs to a session bound to the device key (false before the first one arrives). */
+  get deviceBound(): boolean {
+    return this.#access?.bound ?? false;
   }
 
   /** How many refreshes this refresher has sent that the service answered (for diagnostics and tests). */
@@ -257,8 +266,9 @@ export class TokenRefresher {
     if (!stored || !this.signedIn) throw notSignedIn();
     for (let attempt = 1; ; attempt++) {
       try {
-        const data = await this.transport.execute(TesseraRefreshDocument, {
-          input: { refreshToken: stored.refreshToken },
+        // With a device key, a proof goes with every refresh: a bound session's refresh token is worthless without one.
+        const data = await this.transport.execute(TesseraRefreshDocument, { input: { refreshToken: stored.refreshToken } }, undefined, {
+          deviceProof: true,
         });
         if (epoch !== this.epoch) throw notSignedIn(); // signed out meanwhile: the answer must not revive the session
         const payload = data.refreshSession;
@@ -335,7 +345,13 @@ export class TokenRefresher {
     const token = payload.tokens.accessToken;
     this.currentDeviceId = payload.session.device.id;
     const lifetime = accessTokenLifetimeMs(token) ?? Math.max(0, Date.parse(payload.tokens.accessTokenExpiresAt) - receivedAt);
-    this.#access = { token, receivedAt, refreshAt: receivedAt + lifetime * this.margin, expiresAt: receivedAt + lifetime };
+    this.#access = {
+      token,
+      bound: payload.tokens.tokenType === 'DPoP',
+      receivedAt,
+      refreshAt: receivedAt + lifetime * this.margin,
+      expiresAt: receivedAt + lifetime,
+    };
   }
 
   private startTimer(): void {
