@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { serveAccountPage } from './account-page/account-page.static.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { Clock, SystemClock } from './common/clock.js';
@@ -12,10 +11,11 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedde
 import { MAX_BODY_SIZE } from './graphql/query-limits.js';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger.js';
 import { requestLogging } from './logging/request-context.js';
-import { RequestMetrics } from './metrics/request-metrics.js';
 import { noStoreForTokenResponses } from './http/no-store.middleware.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
 import { trustProxyOf } from './modules/session/presentation/client-info.js';
 import { OWASP_PASSWORD_HASH_COST, type PasswordHashCost } from './kernel/password-hash-cost.js';
+import { serveWebPages } from './web-pages/web-pages.static.js';
 
 export interface TesseraApp {
   readonly app: NestExpressApplication;
@@ -81,15 +81,15 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
       }),
       { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
     );
-    app.use(requestLogging(logger));
     // First, so that the request-duration histogram times everything after it.
     app.use(app.get(RequestMetrics).httpMiddleware());
+    app.use(requestLogging(logger));
     // Apollo Sandbox (development only) loads its page and scripts from Apollo's CDN, which a
     // content security policy would block; in production there is no page to load.
     const production = config.nodeEnv === 'production';
     app.use(helmet({ contentSecurityPolicy: production, crossOriginEmbedderPolicy: production }));
     app.use(noStoreForTokenResponses);
-    serveAccountPage(app, { production });
+    serveWebPages(app, { production });
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');

@@ -1,7 +1,8 @@
 // Compiles the service once per test run for the tests that run it as a process of its own
 // (kill -9). tsc keeps decorator metadata, which Nest's injection needs; incremental, so a run
-// with nothing changed costs a few seconds. Also builds the account page (web/) into dist/web,
-// which every test app serves at /account and the browser tests load.
+// with nothing changed costs a few seconds. Also builds the pages of web/ into dist/web, which
+// every test app serves (the account page at /account, GraphiQL at /graphiql) and the browser
+// tests load.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,15 +48,17 @@ function newest(paths) {
 }
 
 /**
- * About a second, and skipped when nothing it is built from changed. The build goes to a folder
- * of its own and then replaces dist/web in one rename, so that another test run or a running
- * service never sees the page half written.
+ * About fifteen seconds (GraphiQL's editor is most of it), and skipped when nothing it is built
+ * from changed. The build goes to a folder of its own and then replaces dist/web in one rename, so
+ * that another test run or a running service never sees a page half written.
  */
 function buildAccountPage(root) {
   const target = join(root, 'dist', 'web');
   const sources = [join(root, 'web'), join(root, 'client', 'src'), join(root, 'package-lock.json')];
-  const built = join(target, 'index.html');
-  if (existsSync(built) && statSync(built).mtimeMs > newest(sources)) return;
+  // Both pages of web/vite.config.ts: a dist/web from before the explorer existed is rebuilt.
+  const built = ['account', 'graphiql'].map((page) => join(target, page, 'index.html'));
+  const sourcesChanged = newest(sources);
+  if (built.every((page) => existsSync(page) && statSync(page).mtimeMs > sourcesChanged)) return;
 
   const staging = join(root, '.build', `web-${process.pid}`);
   execFileSync(
