@@ -15,6 +15,7 @@ import { noStoreForTokenResponses } from './http/no-store.middleware.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import { trustProxyOf } from './modules/session/presentation/client-info.js';
 import { OWASP_PASSWORD_HASH_COST, type PasswordHashCost } from './kernel/password-hash-cost.js';
+import { serveApiDocs } from './openapi/openapi.js';
 import { serveWebPages } from './web-pages/web-pages.static.js';
 
 export interface TesseraApp {
@@ -90,6 +91,7 @@ export async function createTesseraApp(config: AppConfig, options: TesseraAppOpt
     app.use(helmet({ contentSecurityPolicy: production, crossOriginEmbedderPolicy: production }));
     app.use(noStoreForTokenResponses);
     serveWebPages(app, { production });
+    if (config.apiDocs) await serveApiDocs(app);
     app.useBodyParser('json', { limit: MAX_BODY_SIZE });
     app.useBodyParser('urlencoded', { extended: false, limit: MAX_BODY_SIZE });
     app.disable('x-powered-by');

@@ -61,6 +61,8 @@ export interface AppConfig {
   /** Express "trust proxy": a hop count, or the proxies' addresses and CIDRs; never `true`. */
   readonly trustProxy?: number | readonly string[];
   readonly logLevel: string;
+  /** Serve Swagger UI at /api/docs and the OpenAPI document at /api/docs-json. */
+  readonly apiDocs: boolean;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -210,6 +212,9 @@ export function loadConfig(env: Env): AppConfig {
   }
 
   const logLevel = read('LOG_LEVEL') ?? 'info';
+  // Off in production unless asked for, like GraphQL introspection: the document is a map of the API.
+  const apiDocsText = read('API_DOCS') ?? (production ? 'false' : 'true');
+  if (apiDocsText !== 'true' && apiDocsText !== 'false') problems.push(`API_DOCS=${apiDocsText} is not one of true, false`);
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -257,6 +262,7 @@ export function loadConfig(env: Env): AppConfig {
       .filter(Boolean),
     trustProxy,
     logLevel,
+    apiDocs: apiDocsText === 'true',
   };
 }
 

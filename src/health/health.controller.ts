@@ -1,11 +1,13 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/public.decorator.js';
 import { EventBus } from '../events/event-bus.js';
 
 type Readiness = Omit<HealthCheckResult, 'status'> & { status: HealthCheckResult['status'] | 'degraded' };
 
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -14,7 +16,11 @@ export class HealthController {
     private readonly bus: EventBus,
   ) {}
 
-  /** The process is up and answering; says nothing about its dependencies. */
+  /**
+   * Liveness: the process is up and answering
+   *
+   * @remarks Says nothing about its dependencies.
+   */
   @Public()
   @Get('live')
   live() {
@@ -22,14 +28,23 @@ export class HealthController {
   }
 
   /**
-   * Ready to serve: the app only listens after its migrations have run, and the database must
-   * answer now (503 otherwise, and a load balancer takes the instance out). Redis is reported
-   * but does not make the instance unready: without it the instance still serves, with its
-   * events confined to itself, so the answer is 200 with status "degraded".
+   * Readiness: migrations have run and the database answers
+   *
+   * @remarks The app only listens after its migrations have run, and the database must answer now
+   * (503 otherwise, and a load balancer takes the instance out). Redis is reported but does not
+   * make the instance unready: without it the instance still serves, with its events confined to
+   * itself, so the answer is 200 with status "degraded".
    */
   @Public()
   @Get('ready')
-  @HealthCheck()
+  // terminus documents the route itself only where its require() of @nestjs/swagger works (not
+  // under Jest's ESM), which would make the document depend on the build: described here instead.
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOkResponse({ description: 'Ready; `status` is "degraded" while Redis is away.', schema: { type: 'object' } })
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer: terminus’s report, naming what is down.',
+    schema: { type: 'object' },
+  })
   async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness | object> {
     let result: HealthCheckResult;
     try {

@@ -4,6 +4,7 @@ import { DeviceType, type DeviceDescription } from '../domain/device.js';
 
 @InputType('DeviceInput')
 export class DeviceInput implements DeviceDescription {
+  /** Stable identifier the app generated once and keeps in secure storage (Keychain). */
   @Field(() => String, {
     description: 'Stable identifier the app generated once and keeps in secure storage (Keychain).',
   })
@@ -15,6 +16,7 @@ export class DeviceInput implements DeviceDescription {
   @IsEnum(DeviceType)
   type: DeviceType;
 
+  /** A name for people, e.g. "Alice's iPhone"; updated at each login until the owner renames the device. */
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsString()

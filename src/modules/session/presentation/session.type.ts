@@ -63,15 +63,18 @@ export class SessionType {
 
 @ObjectType('TokenPair')
 export class TokenPairType {
+  /** `Bearer`, or `DPoP` for a device-bound session: the scheme to send the access token with. */
   @Field(() => String)
   tokenType: string;
 
+  /** An RS256 JWT (RFC 9068), verifiable with /.well-known/jwks.json. */
   @Field(() => String)
   accessToken: string;
 
   @Field(() => GraphQLISODateTime)
   accessTokenExpiresAt: Date;
 
+  /** Opaque; good for one refresh (it rotates). */
   @Field(() => String)
   refreshToken: string;
 
