@@ -13,13 +13,19 @@ const forbid = (files, ...patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', '.build/', 'coverage/', 'node_modules/', 'client/dist/', 'web/dist/', '**/*.js'] },
+  // src/metadata.ts is written by npm run openapi:metadata.
+  { ignores: ['dist/', '.build/', 'coverage/', 'node_modules/', 'client/dist/', 'web/dist/', '**/*.js', 'src/metadata.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['web/vite.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['web/vite.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // Nest's decorators and class-based DI use classes with only static members or empty constructors on purpose.
@@ -39,7 +45,10 @@ export default tseslint.config(
     ['^(@nestjs/graphql|graphql)$|/graphql/', 'the domain does not depend on GraphQL'],
   ),
   forbid(['src/modules/*/data/**/*.ts'], ['/presentation/', 'data does not depend on presentation']),
-  forbid(['src/{kernel,events,graphql,metrics,health,logging,common,config}/**/*.ts'], ['/modules/', 'infrastructure does not depend on feature modules']),
+  forbid(
+    ['src/{kernel,events,graphql,metrics,health,logging,common,config}/**/*.ts'],
+    ['/modules/', 'infrastructure does not depend on feature modules'],
+  ),
   {
     // End-to-end tests read JSON answers whose shape is the very thing they assert: typing every
     // answer would restate the schema in each test without catching more.
