@@ -23,12 +23,19 @@ import { rotationCeiling, signatureCeiling } from './ceilings.js';
 import { runChains, runClosedLoop, type ChainRun } from './chains.js';
 import { seedActivity, seedHistoryOf } from './activity-growth.js';
 import { seedSessions } from './growth.js';
+import { perSession, readStorage, refreshTimes, type StorageReading } from './flat-storage.js';
 import { mintPeerRefreshTokens, refreshAtPeer } from './peer.js';
+import { perRequest, postgresServerPids, startCpuWindow, type ProcessGroups } from './process-cpu.js';
 import { repeated, summarise, type Repeated } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
 const DURATION_MS = quick ? 1_500 : 5_000;
+/** Load before each measured scenario, the same as it measures, not measured: JIT, pools, caches, PostgreSQL's plans. */
+const WARMUP_MS = quick ? 500 : 20_000;
+/** The flat-storage scenario: sessions, and the refreshes of them in all at its second reading (its first is after one each). */
+const FLAT_SESSIONS = 100;
+const FLAT_REFRESHES = quick ? 2_000 : 100_000;
 const REVOCATIONS = quick ? 20 : 200;
 const SUBSCRIBERS = quick ? 200 : 1_000;
 const FAN_OUTS = quick ? 3 : 10;
@@ -48,7 +55,52 @@ interface Throughput {
   readonly requestsPerSecond: Repeated;
   readonly p50Ms: Repeated;
   readonly p99Ms: Repeated;
+  /** p99 ÷ p50 of each run. */
+  readonly p99OverP50: Repeated;
+  /** Measured and warm-up errors together. */
   readonly errors: number;
+  /** The warm-up's own throughput, to set beside the measured one. */
+  readonly warmUp: { readonly ms: number; readonly requestsPerSecond: number };
+  /**
+   * CPU ms per completed request in each measured window: `server` is the service's process (or
+   * the peer's), `postgres` the PostgreSQL processes of bench/process-cpu.ts (undefined where not
+   * measurable: the embedded database runs inside the service), `loadGenerator` this process.
+   */
+  readonly cpuMsPerRequest: {
+    readonly server: Repeated | undefined;
+    readonly postgres: Repeated | undefined;
+    readonly loadGenerator: Repeated;
+  };
+}
+
+/** The processes whose CPU a scenario reports; `close` ends the monitoring connection. */
+interface Meter {
+  readonly groups: ProcessGroups<'server' | 'postgres'>;
+  close(): Promise<void>;
+}
+
+/** CPU of `server()`'s process and, with a database URL, of the PostgreSQL processes working for that database. */
+async function meter(server: () => number | undefined, databaseUrl?: string): Promise<Meter> {
+  let client: pg.Client | undefined;
+  if (databaseUrl) {
+    client = new pg.Client({ connectionString: databaseUrl });
+    // The growth scenarios drop their database with FORCE, which ends this connection.
+    client.on('error', () => {});
+    await client.connect();
+  }
+  const monitor = client;
+  return {
+    groups: {
+      server: () => {
+        const pid = server();
+        return pid === undefined ? undefined : [pid];
+      },
+      postgres: () => (monitor ? postgresServerPids(monitor) : undefined),
+    },
+    close: async () => {
+      await monitor?.end().catch(() => {});
+    },
+  };
 }
 
 const results: Record<string, unknown> = {};
@@ -88,18 +140,43 @@ async function openSessions(client: BenchClient, count: number): Promise<Grant[]
   return grants;
 }
 
-async function throughput(label: string, run: () => Promise<ChainRun>): Promise<Throughput> {
+/**
+ * WARMUP_MS of the scenario's load, then RUNS measured windows of DURATION_MS, each with the CPU
+ * the meter's processes and this one spent in it.
+ */
+async function throughput(label: string, cpu: Meter, run: (durationMs: number) => Promise<ChainRun>): Promise<Throughput> {
+  const warm = await run(WARMUP_MS);
   const runs: ChainRun[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await run());
+  const spent = { server: [] as (number | undefined)[], postgres: [] as (number | undefined)[], loadGenerator: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    const stop = await startCpuWindow(cpu.groups);
+    const measured = await run(DURATION_MS);
+    const window = await stop();
+    runs.push(measured);
+    const per = (ms: number | undefined) => (ms === undefined ? undefined : perRequest(ms, measured.requests));
+    spent.server.push(per(window.server));
+    spent.postgres.push(per(window.postgres));
+    spent.loadGenerator.push(perRequest(window.loadGenerator, measured.requests));
+  }
+  const all = (values: (number | undefined)[]) => {
+    const known = values.filter((value) => value !== undefined);
+    return known.length === values.length ? repeated(known) : undefined;
+  };
   const summaries = runs.map((r) => summarise(r.latenciesMs));
-  const result = {
+  const result: Throughput = {
     requestsPerSecond: repeated(runs.map((r) => r.requestsPerSecond)),
     p50Ms: repeated(summaries.map((s) => s.p50)),
     p99Ms: repeated(summaries.map((s) => s.p99)),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    p99OverP50: repeated(summaries.map((s) => s.p99 / s.p50)),
+    errors: warm.errors + runs.reduce((sum, r) => sum + r.errors, 0),
+    warmUp: { ms: WARMUP_MS, requestsPerSecond: warm.requestsPerSecond },
+    cpuMsPerRequest: { server: all(spent.server), postgres: all(spent.postgres), loadGenerator: repeated(spent.loadGenerator) },
   };
+  const ms = (r: Repeated | undefined) => (r ? r.median.toFixed(2) : '—');
   log(
-    `${label}: ${result.requestsPerSecond.median.toFixed(0)} req/s (p50 ${result.p50Ms.median.toFixed(2)} ms, p99 ${result.p99Ms.median.toFixed(2)} ms, errors ${result.errors})`,
+    `${label}: ${result.requestsPerSecond.median.toFixed(0)} req/s (p50 ${result.p50Ms.median.toFixed(2)} ms, p99 ${result.p99Ms.median.toFixed(2)} ms, errors ${result.errors}; ` +
+      `CPU ms/request: server ${ms(result.cpuMsPerRequest.server)}, PostgreSQL ${ms(result.cpuMsPerRequest.postgres)}, load generator ${ms(result.cpuMsPerRequest.loadGenerator)}; ` +
+      `warm-up ${warm.requestsPerSecond.toFixed(0)} req/s over ${WARMUP_MS} ms)`,
   );
   results[label] = result;
   return result;
@@ -108,33 +185,33 @@ async function throughput(label: string, run: () => Promise<ChainRun>): Promise<
 const LOGIN_CLIENTS = 8;
 
 /** Logins per second: LOGIN_CLIENTS users, each signing in repeatedly from its own device. */
-async function loginScenario(client: BenchClient): Promise<Throughput> {
+async function loginScenario(client: BenchClient, cpu: Meter): Promise<Throughput> {
   const emails: string[] = [];
   for (let i = 0; i < LOGIN_CLIENTS; i++) {
     const email = `bench-login-${randomUUID()}@example.com`;
     await client.register(email, PASSWORD);
     emails.push(email);
   }
-  return throughput(`login ${LOGIN_CLIENTS} clients`, () =>
+  return throughput(`login ${LOGIN_CLIENTS} clients`, cpu, (durationMs) =>
     runChains(
       emails,
       async (email) => {
         await client.login(email, PASSWORD, `device-of-${email}`);
         return email;
       },
-      DURATION_MS,
+      durationMs,
     ),
   );
 }
 
-async function refreshScenarios(client: BenchClient, prefix: string, concurrencies: number[], kinds: ('graphql' | 'rest')[]) {
+async function refreshScenarios(client: BenchClient, cpu: Meter, prefix: string, concurrencies: number[], kinds: ('graphql' | 'rest')[]) {
   const out: Record<string, Throughput> = {};
   for (const concurrency of concurrencies) {
     const tokens = (await openSessions(client, concurrency)).map((grant) => grant.tokens.refreshToken);
     for (const kind of kinds) {
       const refresh = kind === 'rest' ? (t: string) => client.refreshRest(t) : (t: string) => client.refreshGraphQL(t);
-      out[`${kind}-${concurrency}`] = await throughput(`${prefix} refresh ${kind} ${concurrency} chains`, () =>
-        runChains(tokens, refresh, DURATION_MS),
+      out[`${kind}-${concurrency}`] = await throughput(`${prefix} refresh ${kind} ${concurrency} chains`, cpu, (durationMs) =>
+        runChains(tokens, refresh, durationMs),
       );
     }
   }
@@ -146,7 +223,7 @@ async function refreshScenarios(client: BenchClient, prefix: string, concurrenci
  * Refreshes of device-bound sessions (DPoP): each chain a device with its own P-256 key, a fresh
  * proof per refresh. The cost of making and checking a proof, as a ratio to the bearer refresh.
  */
-async function boundRefreshScenario(client: BenchClient, chains: number): Promise<Throughput> {
+async function boundRefreshScenario(client: BenchClient, cpu: Meter, chains: number): Promise<Throughput> {
   const devices: BoundDevice[] = [];
   const tokens: string[] = [];
   for (let i = 0; i < chains; i++) {
@@ -156,8 +233,8 @@ async function boundRefreshScenario(client: BenchClient, chains: number): Promis
     devices.push(device);
     tokens.push(await client.loginBound(email, PASSWORD, `bench-bound-device-${i}`, device));
   }
-  return throughput(`PostgreSQL refresh rest ${chains} chains, device-bound (DPoP)`, () =>
-    runChains(tokens, (token, chain) => client.refreshRestBound(token, devices[chain]), DURATION_MS),
+  return throughput(`PostgreSQL refresh rest ${chains} chains, device-bound (DPoP)`, cpu, (durationMs) =>
+    runChains(tokens, (token, chain) => client.refreshRestBound(token, devices[chain]), durationMs),
   );
 }
 
@@ -333,7 +410,7 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
 }
 
 /** The peer as a process of its own, like the service: tsx bench/peer.ts <port>. */
-async function startPeer(): Promise<{ baseUrl: string; stop: () => Promise<void> }> {
+async function startPeer(): Promise<{ baseUrl: string; pid: () => number | undefined; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'peer.ts'), String(port)], {
     cwd: root,
@@ -350,6 +427,7 @@ async function startPeer(): Promise<{ baseUrl: string; stop: () => Promise<void>
   });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    pid: () => (child.exitCode === null ? child.pid : undefined),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -361,16 +439,18 @@ async function startPeer(): Promise<{ baseUrl: string; stop: () => Promise<void>
 
 async function peerScenarios(concurrencies: number[]) {
   const peer = await startPeer();
+  const cpu = await meter(peer.pid);
   try {
     const out: Record<string, Throughput> = {};
     for (const concurrency of concurrencies) {
       const tokens = await mintPeerRefreshTokens(peer.baseUrl, concurrency);
-      out[`peer-${concurrency}`] = await throughput(`peer (oidc-provider) refresh grant ${concurrency} chains`, () =>
-        runChains(tokens, (token) => refreshAtPeer(peer.baseUrl, token), DURATION_MS),
+      out[`peer-${concurrency}`] = await throughput(`peer (oidc-provider) refresh grant ${concurrency} chains`, cpu, (durationMs) =>
+        runChains(tokens, (token) => refreshAtPeer(peer.baseUrl, token), durationMs),
       );
     }
     return out;
   } finally {
+    await cpu.close();
     await peer.stop();
   }
 }
@@ -382,6 +462,7 @@ async function peerScenarios(concurrencies: number[]) {
 async function growth(common: Record<string, string>) {
   const database = await createDatabase();
   const service = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url }, await freePort());
+  const cpu = await meter(() => service.pid, database.url);
   try {
     await service.start();
     const client = new BenchClient(service.baseUrl);
@@ -395,8 +476,8 @@ async function growth(common: Record<string, string>) {
       seeded = total;
       log(`growth: ${fmt(total)} sessions seeded in ${seedSeconds.toFixed(1)} s`);
       out[String(total)] = {
-        ...(await throughput(`refresh rest 16 chains, ${fmt(total)} sessions`, () =>
-          runChains(tokens, (t) => client.refreshRest(t), DURATION_MS),
+        ...(await throughput(`refresh rest 16 chains, ${fmt(total)} sessions`, cpu, (durationMs) =>
+          runChains(tokens, (t) => client.refreshRest(t), durationMs),
         )),
         sessions: total,
         seedSeconds,
@@ -404,6 +485,7 @@ async function growth(common: Record<string, string>) {
     }
     return out;
   } finally {
+    await cpu.close();
     await service.stop();
     await database.drop();
   }
@@ -418,6 +500,7 @@ async function growth(common: Record<string, string>) {
 async function activityGrowth(common: Record<string, string>) {
   const database = await createDatabase();
   const service = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url }, await freePort());
+  const cpu = await meter(() => service.pid, database.url);
   try {
     await service.start();
     const client = new BenchClient(service.baseUrl);
@@ -441,11 +524,11 @@ async function activityGrowth(common: Record<string, string>) {
       log(`activity growth: ${fmt(total)} entries seeded in ${seedSeconds.toFixed(1)} s`);
       const grants = await signIn();
       const tokens = grants.map((grant) => grant.tokens.refreshToken);
-      const refresh = await throughput(`refresh rest 16 chains, ${fmt(total)} activity entries`, () =>
-        runChains(tokens, (t) => client.refreshRest(t), DURATION_MS),
+      const refresh = await throughput(`refresh rest 16 chains, ${fmt(total)} activity entries`, cpu, (durationMs) =>
+        runChains(tokens, (t) => client.refreshRest(t), durationMs),
       );
       let next = 0;
-      const page = await throughput(`activity page, 16 connections, ${fmt(total)} activity entries`, () =>
+      const page = await throughput(`activity page, 16 connections, ${fmt(total)} activity entries`, cpu, (durationMs) =>
         runClosedLoop(
           16,
           () =>
@@ -453,12 +536,53 @@ async function activityGrowth(common: Record<string, string>) {
               '{ sessionActivity(first: 20) { edges { node { type occurredAt ipAddress } } } }',
               grants[next++ % grants.length].tokens.accessToken,
             ),
-          DURATION_MS,
+          durationMs,
         ),
       );
       out[String(total)] = { entries: total, seedSeconds, refresh, page };
     }
     return out;
+  } finally {
+    await cpu.close();
+    await service.stop();
+    await database.drop();
+  }
+}
+
+/**
+ * Flat storage: FLAT_SESSIONS sessions on a database of their own, refreshed once each (so
+ * FLAT_SESSIONS refreshes in all), the tables' sizes read; then refreshed on to FLAT_REFRESHES in
+ * all (REST, one chain per session) and read again. The session state (sessions, refresh_tokens)
+ * should hold as many bytes and rows per session after the second as after the first; the
+ * activity log and the outbox get rows per refresh and are bounded by retention instead.
+ */
+async function flatStorage(common: Record<string, string>) {
+  const database = await createDatabase();
+  const service = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url }, await freePort());
+  try {
+    await service.start();
+    const client = new BenchClient(service.baseUrl);
+    const tokens = (await openSessions(client, FLAT_SESSIONS)).map((grant) => grant.tokens.refreshToken);
+    const refresh = (token: string) => client.refreshRest(token);
+    await refreshTimes(tokens, refresh, FLAT_SESSIONS);
+    const first = await readStorage(database.url, FLAT_SESSIONS);
+    const started = performance.now();
+    await refreshTimes(tokens, refresh, FLAT_REFRESHES - FLAT_SESSIONS);
+    const seconds = (performance.now() - started) / 1000;
+    const second = await readStorage(database.url, FLAT_REFRESHES);
+    const [before, after] = [perSession(first), perSession(second)];
+    const result = {
+      readings: [first, second],
+      bytesPerSessionRatio: after.bytes / before.bytes,
+      rowsPerSessionRatio: after.rows / before.rows,
+      secondsToSecondReading: seconds,
+    };
+    log(
+      `flat storage: session state per session ${fmt(before.bytes)} B, ${fmt(before.rows, 2)} rows after ${fmt(first.refreshes)} refreshes; ` +
+        `${fmt(after.bytes)} B, ${fmt(after.rows, 2)} rows after ${fmt(second.refreshes)} (${seconds.toFixed(1)} s)`,
+    );
+    results.flatStorage = result;
+    return result;
   } finally {
     await service.stop();
     await database.drop();
@@ -495,24 +619,26 @@ async function main() {
     results.signatureCeiling = signatures;
 
     await a.start();
+    const cpuA = await meter(() => a.pid, database.url);
     const clientA = new BenchClient(a.baseUrl);
     const ceilingTokens = (await openSessions(clientA, 16)).map((grant) => grant.tokens.refreshToken);
     const rotations = repeated(await sequence(RUNS, () => rotationCeiling(database.url, ceilingTokens, DURATION_MS)));
     log(`ceiling: rotation transactions ${rotations.median.toFixed(0)}/s (raw pg, the service's statements, 16 clients)`);
     results.rotationCeiling = rotations;
 
-    const postgres = await refreshScenarios(clientA, 'PostgreSQL', [16, 64], ['graphql', 'rest']);
-    const bound = await boundRefreshScenario(clientA, 16);
+    const postgres = await refreshScenarios(clientA, cpuA, 'PostgreSQL', [16, 64], ['graphql', 'rest']);
+    const bound = await boundRefreshScenario(clientA, cpuA, 16);
 
     const [session] = await openSessions(clientA, 1);
-    const guarded = await throughput('guarded me, 50 connections', () =>
-      runClosedLoop(50, () => clientA.query('{ me { id } }', session.tokens.accessToken), DURATION_MS),
+    const guarded = await throughput('guarded me, 50 connections', cpuA, (durationMs) =>
+      runClosedLoop(50, () => clientA.query('{ me { id } }', session.tokens.accessToken), durationMs),
     );
-    const unguarded = await throughput('unguarded __typename, 50 connections', () =>
-      runClosedLoop(50, () => clientA.query('{ __typename }'), DURATION_MS),
+    const unguarded = await throughput('unguarded __typename, 50 connections', cpuA, (durationMs) =>
+      runClosedLoop(50, () => clientA.query('{ __typename }'), durationMs),
     );
 
-    const logins = await loginScenario(clientA);
+    const logins = await loginScenario(clientA, cpuA);
+    await cpuA.close();
 
     await b.start();
     const propagation = await revocationPropagation(clientA, new BenchClient(b.baseUrl));
@@ -523,9 +649,12 @@ async function main() {
     const peer = await peerScenarios([16, 64]);
 
     await embedded.start();
-    const embeddedResults = await refreshScenarios(new BenchClient(embedded.baseUrl), 'embedded', [16], ['rest']);
+    // PGlite runs inside the service's process: its CPU is in the service's column.
+    const cpuEmbedded = await meter(() => embedded.pid);
+    const embeddedResults = await refreshScenarios(new BenchClient(embedded.baseUrl), cpuEmbedded, 'embedded', [16], ['rest']);
     await embedded.stop();
 
+    const flat = await flatStorage(common);
     const grown = await growth(common);
     const activityGrown = await activityGrowth(common);
 
@@ -544,6 +673,13 @@ async function main() {
         activityGrown[String(ACTIVITY_GROWTH[1])].refresh.p50Ms.median / activityGrown[String(ACTIVITY_GROWTH[0])].refresh.p50Ms.median,
       activityGrowthPageP50:
         activityGrown[String(ACTIVITY_GROWTH[1])].page.p50Ms.median / activityGrown[String(ACTIVITY_GROWTH[0])].page.p50Ms.median,
+      serviceCpuVsPeer16: cpuRatio(postgres['rest-16'], peer['peer-16']),
+      serviceCpuVsPeer64: cpuRatio(postgres['rest-64'], peer['peer-64']),
+      graphqlServiceCpuVsPeer16: cpuRatio(postgres['graphql-16'], peer['peer-16']),
+      postgresCpuMsPerRefresh: postgres['rest-16'].cpuMsPerRequest.postgres?.median ?? Number.NaN,
+      restP99OverP50: postgres['rest-16'].p99OverP50.median,
+      flatBytesPerSession: flat.bytesPerSessionRatio,
+      flatRowsPerSession: flat.rowsPerSessionRatio,
     };
     results.ratios = ratios;
     const versions = await versionsInUse(database.url);
@@ -577,6 +713,7 @@ async function main() {
         signatures,
         rotations,
         versions,
+        flat,
       ),
     );
     log(
@@ -619,6 +756,13 @@ async function versionsInUse(databaseUrl: string): Promise<Versions> {
   };
 }
 
+/** The service's CPU per refresh ÷ the peer's, the same chains on each. */
+function cpuRatio(service: Throughput, peer: Throughput): number {
+  const ours = service.cpuMsPerRequest.server?.median;
+  const theirs = peer.cpuMsPerRequest.server?.median;
+  return ours === undefined || theirs === undefined ? Number.NaN : ours / theirs;
+}
+
 async function sequence<T>(count: number, work: () => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < count; i++) out.push(await work());
@@ -643,15 +787,30 @@ function report(
   signatures: Repeated,
   rotations: Repeated,
   versions: Versions,
+  flat: Awaited<ReturnType<typeof flatStorage>>,
 ): string {
   const machine = results.machine as { cpus: number; cpu: string | undefined; memoryGiB: number; node: string; date: string };
   const row = (label: string, t: Throughput) =>
     `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${t.errors} |`;
+  const cpuMs = (r: Repeated | undefined, otherwise = '—') => (r ? spread(r, 2) : otherwise);
+  const refreshRow = (label: string, t: Throughput, postgresOtherwise?: string) =>
+    `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${cpuMs(t.cpuMsPerRequest.server)} | ${cpuMs(t.cpuMsPerRequest.postgres, postgresOtherwise)} | ${cpuMs(t.cpuMsPerRequest.loadGenerator)} | ${t.errors} |`;
+  const peerRow = (label: string, t: Throughput) =>
+    `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${cpuMs(t.cpuMsPerRequest.server)} | ${cpuMs(t.cpuMsPerRequest.loadGenerator)} | ${t.errors} |`;
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const times = (value: number) => (Number.isNaN(value) ? '—' : `${fmt(value, 2)}×`);
+  const [flatFirst, flatSecond] = flat.readings;
+  const storageRow = (r: StorageReading) => {
+    const per = perSession(r);
+    const tokens = r.refreshTokens;
+    return `| ${fmt(r.refreshes)} | ${fmt(r.activeSessions)} | ${fmt(per.bytes)} | ${fmt(per.rows, 2)} | ${fmt(r.sessions.bytes)} / ${fmt(r.sessions.rows)} | ${tokens ? `${fmt(tokens.bytes)} / ${fmt(tokens.rows)}` : '—'} | ${fmt(r.activity.bytes)} / ${fmt(r.activity.rows)} (${r.activity.partitions} partitions) | ${fmt(r.outbox.bytes)} / ${fmt(r.outbox.rows)} |`;
+  };
   return `# Benchmarks
 
 Measured by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${machine.date.slice(0, 10)}: ${machine.cpus} cores (${machine.cpu ?? 'unknown CPU'}), ${machine.memoryGiB} GiB, Node ${machine.node}; ${versions.postgres} on this machine with durable commits (\`fsync\` and \`synchronous_commit\` on); Redis ${versions.redis}; peer: oidc-provider ${versions.oidcProvider}; the service on @nestjs/jwt ${versions.nestJwt}, pg ${versions.pg}, NestJS ${versions.nest}.
-${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario; figures are medians with the range of the runs in brackets. The load generator runs on the same two cores as the service, so absolute figures are modest and drift between machines: compare the **ratios**, taken in one run. Raw numbers: \`bench/results.json\`.
+${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario, each scenario after ${WARMUP_MS / 1000} s of the same load, not measured (the JIT, connection pools, caches, PostgreSQL's plans); figures are medians with the range of the runs in brackets. The load generator runs on the same two cores as the service, so absolute figures are modest and drift between machines: compare the **ratios**, taken in one run. Raw numbers: \`bench/results.json\`.
+
+**CPU ms/refresh**: the CPU time (user + system, all threads, from \`/proc/<pid>/stat\`) a process spent in the measured windows, divided by the refreshes completed in them. *service*: the service's process (or the peer's); *PostgreSQL*: the postmaster, the backends connected to the bench's database and the server's background processes (checkpointer, background writer, walwriter), not the backends of other databases on the server; *load generator*: this bench process (\`process.cpuUsage()\`), which shares the cores. Per refresh rather than a percentage, since throughput differs between scenarios and the cores are shared: it is what a refresh costs, whoever is busy at the same time.
 
 ## Ceilings (same run)
 
@@ -662,13 +821,13 @@ ${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario; figures are medians with
 
 ## Refresh throughput and latency (chains: each client refreshes with the token it last got)
 
-| scenario | requests/s | p50 ms | p99 ms | errors |
-|---|---|---|---|---|
+| scenario | requests/s | p50 ms | p99 ms | service CPU ms/refresh | PostgreSQL CPU ms/refresh | load generator CPU ms/refresh | errors |
+|---|---|---|---|---|---|---|---|
 ${Object.entries(postgres)
-  .map(([key, t]) => row(`PostgreSQL, ${key.replace('-', ', ')} chains`, t))
+  .map(([key, t]) => refreshRow(`PostgreSQL, ${key.replace('-', ', ')} chains`, t))
   .join('\n')}
 ${Object.entries(embedded)
-  .map(([key, t]) => row(`embedded PGlite, ${key.replace('-', ', ')} chains`, t))
+  .map(([key, t]) => refreshRow(`embedded PGlite, ${key.replace('-', ', ')} chains`, t, 'in the service'))
   .join('\n')}
 
 ## The peer: panva's oidc-provider (OpenID Certified), refresh-token grant
@@ -679,10 +838,10 @@ use, a public client, 15-minute access and 7-day refresh tokens, and its **in-me
 it writes nothing to disk, where every Tessera refresh is a durable PostgreSQL commit and an
 activity-log entry.
 
-| scenario | requests/s | p50 ms | p99 ms | errors |
-|---|---|---|---|---|
+| scenario | requests/s | p50 ms | p99 ms | peer CPU ms/refresh | load generator CPU ms/refresh | errors |
+|---|---|---|---|---|---|---|
 ${Object.entries(peer)
-  .map(([key, t]) => row(`oidc-provider, ${key.replace('peer-', '')} chains`, t))
+  .map(([key, t]) => peerRow(`oidc-provider, ${key.replace('peer-', '')} chains`, t))
   .join('\n')}
 
 The rotation ceiling alone (the service's database transaction with raw \`pg\`: no HTTP, no
@@ -694,6 +853,20 @@ by that figure, whatever the service does above the database.
 |---|---|---|
 | Tessera REST / peer | ${fmt(ratios.restVsPeer16 * 100)} % | ${fmt(ratios.restVsPeer64 * 100)} % |
 | Tessera GraphQL / peer | ${fmt(ratios.graphqlVsPeer16 * 100)} % | ${fmt(ratios.graphqlVsPeer64 * 100)} % |
+| Tessera REST service CPU per refresh / peer's | ${times(ratios.serviceCpuVsPeer16)} | ${times(ratios.serviceCpuVsPeer64)} |
+
+## Flat storage: table sizes per active session
+
+${fmt(FLAT_SESSIONS)} sessions on a database of their own, refreshed through REST (one chain per session): read after one
+refresh each, then after ${fmt(FLAT_REFRESHES)} in all. Session state is \`sessions\` + \`refresh_tokens\` ("—": the table
+does not exist); the activity log (all its partitions) and the outbox get rows per change and are bounded by retention,
+not by the number of sessions. Bytes are \`pg_total_relation_size\` (heap, indexes, TOAST), rows \`count(*)\`; autovacuum
+is ${flatSecond.autovacuum} on this server${flatSecond.autovacuum === 'off' ? ', so the bytes include dead row versions that no VACUUM has reclaimed' : ''}.
+
+| refreshes in all | active sessions | session state bytes/session | session state rows/session | sessions bytes / rows | refresh_tokens bytes / rows | activity log bytes / rows | outbox bytes / rows |
+|---|---|---|---|---|---|---|---|
+${storageRow(flatFirst)}
+${storageRow(flatSecond)}
 
 ## Growth: refresh with many sessions in the database
 
@@ -772,6 +945,11 @@ Heap per idle subscription (the service's used heap before and after opening the
 |---|---|---|
 | refresh through REST ≥ 1.0× the peer's refresh grant (16 chains) | ${fmt(ratios.restVsPeer16, 2)}× | ${met(ratios.restVsPeer16 >= 1)} |
 | refresh through GraphQL ≥ 0.8× the peer (16 chains) | ${fmt(ratios.graphqlVsPeer16, 2)}× | ${met(ratios.graphqlVsPeer16 >= 0.8)} |
+| service CPU per refresh ≤ 1.0× the peer's process (both sign one RS256 token per refresh; REST, 16 chains) | ${times(ratios.serviceCpuVsPeer16)} (64 chains ${times(ratios.serviceCpuVsPeer64)}; GraphQL 16 chains ${times(ratios.graphqlServiceCpuVsPeer16)}) | ${met(ratios.serviceCpuVsPeer16 <= 1)} |
+| PostgreSQL CPU per refresh ≤ 0.5 ms (REST, 16 chains) | ${Number.isNaN(ratios.postgresCpuMsPerRefresh) ? '— (server not on this machine)' : `${fmt(ratios.postgresCpuMsPerRefresh, 2)} ms`} | ${met(ratios.postgresCpuMsPerRefresh <= 0.5)} |
+| REST refresh p99 ≤ 2× its p50 (16 chains) | ${times(ratios.restP99OverP50)} | ${met(ratios.restP99OverP50 <= 2)} |
+| flat storage: session state per active session after ${fmt(FLAT_REFRESHES)} refreshes ÷ after ${fmt(FLAT_SESSIONS)}, rows ≤ 1.0×, bytes ≤ 1.25× (pages are allocated whole) | rows ${times(ratios.flatRowsPerSession)}, bytes ${times(ratios.flatBytesPerSession)} | ${met(ratios.flatRowsPerSession <= 1 && ratios.flatBytesPerSession <= 1.25)}${quick ? ' (quick run: fewer refreshes)' : ''} |
+| load generator CPU per refresh (REST, 16 chains; it shares the cores with the service and PostgreSQL) | ${fmt(postgres['rest-16'].cpuMsPerRequest.loadGenerator.median, 2)} ms | (reported) |
 | refresh ≥ 50 % of min(signature, rotation ceiling) | REST 16 chains: ${fmt(ratios.refreshRestVsCeiling * 100, 1)} % | ${met(ratios.refreshRestVsCeiling >= 0.5)} |
 | guarded \`me\` ≥ 85 % of the unguarded query | ${fmt(ratios.guardedVsUnguarded * 100, 1)} % | ${met(ratios.guardedVsUnguarded >= 0.85)} |
 | revocation visible on the other instance, p99 < 100 ms | event ${fmt(propagation.event.p99, 1)} ms, refusal ${fmt(propagation.refusal.p99, 1)} ms | ${met(propagation.event.p99 < 100 && propagation.refusal.p99 < 100)} |

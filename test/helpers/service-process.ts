@@ -34,6 +34,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process's id while it runs (the bench reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   private get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
