@@ -101,7 +101,8 @@ describe('real-time session events over graphql-ws', () => {
     const listener = await listen(phone.tokens.accessToken);
     app.clock.advance(31 * MINUTE);
     await app.tessera.app.get(SessionSweeper).sweep();
-    await listener.until(() => listener.closeCode === 4403);
+    await listener.until(() => !!listener.eventOf('SESSION_EXPIRED', phone.session.id) && listener.closeCode !== undefined);
+    expect(listener.closeCode).toBe(4403);
     expect(listener.eventOf('SESSION_EXPIRED', phone.session.id)!.session!.endReason).toBe('IDLE_TIMEOUT');
     expect(listener.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SESSION_EXPIRED' }) })]);
   });

@@ -81,7 +81,10 @@ export class EventListener {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`Timed out; events: ${JSON.stringify(this.events.map((e) => e.type))}, close: ${this.closeCode}`));
+        const errors = JSON.stringify(this.errors).slice(0, 500);
+        reject(
+          new Error(`Timed out; events: ${JSON.stringify(this.events.map((e) => e.type))}, close: ${this.closeCode}, errors: ${errors}`),
+        );
       }, timeoutMs);
       const check = () => {
         if (condition()) {
