@@ -2,11 +2,11 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { JwtService } from '@nestjs/jwt';
 import pg from 'pg';
-import { generateRefreshToken, hashToken } from '../src/common/opaque-token.js';
+import { hashToken, REFRESH_TOKEN_PREFIX } from '../src/common/opaque-token.js';
 import { addressKnownSince } from '../src/modules/activity/domain/session-activity.js';
 import { toDevice, type PrefixedDeviceRow } from '../src/modules/device/data/device.repository.js';
 import { refreshedMessage } from '../src/modules/realtime/domain/session-event.js';
-import { LOCK_BY_TOKEN_SQL, ROTATE_SQL, rotateParameters } from '../src/modules/session/data/session-rotation.sql.js';
+import { LOCK_BY_SESSION_SQL, ROTATE_SQL, rotateParameters } from '../src/modules/session/data/session-rotation.sql.js';
 import { toSession, type SessionRow } from '../src/modules/session/data/session.repository.js';
 
 /** The columns of the locking statement the ceiling reads back. */
@@ -44,10 +44,13 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
 /**
  * Refresh rotations per second done with raw `pg` and the service's own statements (the same
  * constants its repository sends): BEGIN, find and lock, write (with the activity entry and the outbox row), COMMIT, on real sessions opened
- * through the service, `refreshTokens.length` at a time, each with the token it last issued.
- * What the service adds on top (HTTP, JSON, signing, alert rules) is what it costs.
+ * through the service, `refreshTokens.length` at a time, each locked by the session its token
+ * names, as the service finds it. What the service adds on top (HTTP, JSON, signing, the MAC,
+ * alert rules) is what it costs. The successors written are random hashes: the ceiling never
+ * presents them, so it has no use for the service's MAC key.
  */
 export async function rotationCeiling(databaseUrl: string, refreshTokens: string[], durationMs: number): Promise<number> {
+  const sessionIds = refreshTokens.map(sessionIdNamedBy);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: refreshTokens.length });
   const started = performance.now();
   let count = 0;
@@ -56,15 +59,12 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
       while (performance.now() - started < durationMs) {
         const client = await pool.connect();
         try {
-          const successor = generateRefreshToken();
           const now = new Date();
           await client.query('BEGIN');
           // Named, as the service sends them: PostgreSQL parses and plans each once per connection.
-          const { rows } = await client.query<LockedRow>({ name: 'tessera_rotation_lock', text: LOCK_BY_TOKEN_SQL }, [
-            hashToken(refreshTokens[chain]),
-          ]);
+          const { rows } = await client.query<LockedRow>({ name: 'tessera_rotation_lock', text: LOCK_BY_SESSION_SQL }, [sessionIds[chain]]);
           const locked = rows[0];
-          if (!locked) throw new Error('the ceiling lost track of a refresh token');
+          if (!locked) throw new Error('the ceiling lost track of a session');
           const session = toSession(locked);
           await client.query(
             { name: 'tessera_rotation_write', text: ROTATE_SQL },
@@ -72,7 +72,7 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
               sessionId: session.id,
               userId: session.userId,
               deviceId: session.deviceId,
-              newTokenHash: hashToken(successor),
+              newTokenHash: hashToken(randomBytes(32).toString('base64url')),
               newGeneration: locked.refreshGeneration + 1,
               now,
               ipAddress: '127.0.0.1',
@@ -84,7 +84,6 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
             }),
           );
           await client.query('COMMIT');
-          refreshTokens[chain] = successor;
           count += 1;
         } finally {
           client.release();
@@ -95,4 +94,11 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
   const perSecond = (count / (performance.now() - started)) * 1000;
   await pool.end();
   return perSecond;
+}
+
+/** `tsr_<session id>.<generation>.…`: the session a token issued by the service names (its MAC unchecked: the bench only reads its own logins' tokens). */
+function sessionIdNamedBy(refreshToken: string): string {
+  const sessionId = refreshToken.slice(REFRESH_TOKEN_PREFIX.length).split('.')[0];
+  if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error('the rotation ceiling needs refresh tokens of the current format');
+  return sessionId;
 }

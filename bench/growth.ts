@@ -32,20 +32,17 @@ export async function seedSessions(databaseUrl: string, from: number, to: number
       [firstUser, lastUser],
     );
     await client.query(
-      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent)
+      // As a login leaves a session: its first refresh token's hash on the row (no refresh_tokens row since flat storage).
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent,
+                             refresh_token_hash)
        SELECT md5('seed-session-' || j)::uuid, md5('seed-user-' || (j / ${perUser}))::uuid, md5('seed-device-' || (j / ${perUser}))::uuid,
-              'ACTIVE', now(), now(), now(), now() + interval '7 days', '203.0.113.' || (j % 250), 'SeededApp/1.0'
-         FROM generate_series($1::int, $2::int) j`,
-      [from, to - 1],
-    );
-    await client.query(
-      `INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at)
-       SELECT sha256(('seed-token-' || j)::bytea), md5('seed-session-' || j)::uuid, 0, now()
+              'ACTIVE', now(), now(), now(), now() + interval '7 days', '203.0.113.' || (j % 250), 'SeededApp/1.0',
+              sha256(('seed-token-' || j)::bytea)
          FROM generate_series($1::int, $2::int) j`,
       [from, to - 1],
     );
     await client.query('COMMIT');
-    await client.query('VACUUM ANALYZE users, devices, sessions, refresh_tokens');
+    await client.query('VACUUM ANALYZE users, devices, sessions');
   } finally {
     await client.end();
   }

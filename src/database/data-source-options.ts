@@ -14,6 +14,7 @@ import { SessionOutbox1764700000000 } from './migrations/1764700000000-session-o
 import { PartitionActivity1764800000000 } from './migrations/1764800000000-partition-activity.js';
 import { AccountLifecycle1764900000000 } from './migrations/1764900000000-account-lifecycle.js';
 import { DeviceBoundSessions1765000000000 } from './migrations/1765000000000-device-bound-sessions.js';
+import { FlatRefreshTokens1765100000000 } from './migrations/1765100000000-flat-refresh-tokens.js';
 import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   PartitionActivity1764800000000,
   AccountLifecycle1764900000000,
   DeviceBoundSessions1765000000000,
+  FlatRefreshTokens1765100000000,
 ];
 
 export interface ConnectionTarget {

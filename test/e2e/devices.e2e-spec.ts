@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { generateLegacyRefreshToken, hashToken } from '../../src/common/opaque-token.js';
 import { DeviceService } from '../../src/modules/device/domain/device.service.js';
 import { SessionSweeper } from '../../src/modules/session/domain/session-sweeper.js';
 import { deviceInput, login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
@@ -158,9 +159,14 @@ describe('devices', () => {
     await expect(app.graphql.data(ME, {}, busy.tokens.accessToken)).resolves.toBeTruthy();
   });
 
-  it('prunes refresh-token rows of sessions ended more than a day ago', async () => {
+  it('prunes legacy refresh-token rows of sessions ended more than a day ago', async () => {
     const leaver = await registerUser(app.graphql);
     const session = await login(app.graphql, leaver);
+    // Written only by the code before flat storage; such rows remain until their sessions have ended.
+    await db().query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, 0, now())`, [
+      hashToken(generateLegacyRefreshToken()),
+      session.session.id,
+    ]);
     await app.graphql.data(`mutation { logout }`, {}, session.tokens.accessToken);
     await app.tessera.app.get(SessionSweeper).sweep();
     const countTokens = async () =>

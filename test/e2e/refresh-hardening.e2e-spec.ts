@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { generateLegacyRefreshToken, hashToken } from '../../src/common/opaque-token.js';
 import { SessionSweeper } from '../../src/modules/session/domain/session-sweeper.js';
 import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
 import { ACTIVITY, ALERTS, ME, REFRESH_SESSION, SESSION } from '../helpers/operations.js';
@@ -103,6 +104,158 @@ describe('refresh-token hardening', () => {
       const successor = await refresh(app.graphql, tokens.refreshToken);
       await app.graphql.data(`mutation { logout }`, {}, successor.tokens.accessToken);
       expect(await storedSuccessor(session.id)).toBeNull();
+    });
+  });
+
+  describe('flat storage per session (tokens name their session and generation under a MAC)', () => {
+    // A user of its own, so that the session limit never ends one of these sessions.
+    let owner: TestUser;
+    beforeAll(async () => {
+      owner = await registerUser(app.graphql);
+    });
+    /** Refreshes `times` times from `first`, the app using each access token as it comes; every token, oldest first. */
+    const refreshChain = async (first: LoginResult, times: number): Promise<LoginResult[]> => {
+      const chain = [first];
+      for (let i = 0; i < times; i++) {
+        const next = await refresh(app.graphql, chain[chain.length - 1].tokens.refreshToken);
+        await app.graphql.data(ME, {}, next.tokens.accessToken);
+        chain.push(next);
+      }
+      return chain;
+    };
+    /** Everything stored about the session's refresh tokens: its refresh_tokens rows and the bytes of its session row. */
+    const footprint = async (sessionId: string) => {
+      const [row] = await db().query(
+        `SELECT (SELECT count(*)::int FROM refresh_tokens WHERE session_id = $1) AS "tokenRows",
+                (SELECT pg_column_size(s.*)::int FROM sessions s WHERE s.id = $1) AS "sessionBytes"`,
+        [sessionId],
+      );
+      return row as { tokenRows: number; sessionBytes: number };
+    };
+    const sessionState = async (sessionId: string) =>
+      (
+        await db().query(
+          `SELECT status, end_reason, refresh_generation, refresh_committed_generation, refresh_token_hash, refresh_parent_hash
+             FROM sessions WHERE id = $1`,
+          [sessionId],
+        )
+      )[0];
+    /**
+     * A session as the code before flat storage left it: its current token of the legacy format,
+     * found only through a refresh_tokens row (`generation` of them, the current one last).
+     */
+    const legacySession = async (generations: number) => {
+      const signedIn = await login(app.graphql, owner);
+      const legacy = Array.from({ length: generations + 1 }, () => generateLegacyRefreshToken());
+      for (const [generation, token] of legacy.entries()) {
+        await db().query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, $3, now())`, [
+          hashToken(token),
+          signedIn.session.id,
+          generation,
+        ]);
+      }
+      await db().query(
+        `UPDATE sessions SET refresh_token_hash = NULL, refresh_generation = $2, refresh_committed_generation = $2 WHERE id = $1`,
+        [signedIn.session.id, generations],
+      );
+      return { session: signedIn.session, legacy };
+    };
+
+    it('holds no row per refresh: after 10 and after 40 refreshes the session is the same number of rows and bytes', async () => {
+      const first = await login(app.graphql, owner);
+      const chain = await refreshChain(first, 10);
+      const after10 = await footprint(first.session.id);
+      await refreshChain(chain[10], 30);
+      const after40 = await footprint(first.session.id);
+
+      expect(after10).toEqual({ tokenRows: 0, sessionBytes: expect.any(Number) });
+      // Generations 10 and 40 print with as many digits, so the sealed successor is as long too.
+      expect(after40).toEqual(after10);
+      expect(await sessionState(first.session.id)).toMatchObject({ status: 'ACTIVE', refresh_generation: 40 });
+    });
+
+    it('ends the session as reuse when a token several generations old comes back, however long after', async () => {
+      const first = await login(app.graphql, owner);
+      const chain = await refreshChain(first, 6);
+      app.clock.advance(MINUTE);
+
+      expect(await refreshCode(chain[2].tokens.refreshToken)).toBe('REFRESH_TOKEN_REUSED');
+
+      expect(await sessionState(first.session.id)).toMatchObject({ status: 'REVOKED', end_reason: 'REFRESH_TOKEN_REUSED' });
+      expect(await refreshCode(chain[6].tokens.refreshToken)).toBe('SESSION_REVOKED');
+      expect(await refreshCode(first.tokens.refreshToken)).toBe('SESSION_REVOKED');
+    });
+
+    it('answers forged tokens INVALID_REFRESH_TOKEN, at refresh and at /oauth/revoke, and changes nothing', async () => {
+      const first = await login(app.graphql, owner);
+      const chain = await refreshChain(first, 4);
+      const other = await login(app.graphql, owner);
+      const before = await sessionState(first.session.id);
+      const current = chain[4].tokens.refreshToken;
+      const [prefix, generation, secret, mac] = current.split('.');
+      const forgeries = [
+        [prefix, generation, secret, (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1)].join('.'),
+        // A real token renumbered: generation 1 would be reuse (ending the session) if it were believed.
+        [prefix, '1', secret, mac].join('.'),
+        [prefix, '3', secret, mac].join('.'),
+        [prefix, '5', secret, mac].join('.'),
+        [prefix, '04', secret, mac].join('.'),
+        // Another session's real token, renamed to this session.
+        other.tokens.refreshToken.replace(other.session.id, first.session.id),
+        // This session's real token, renamed to another.
+        current.replace(first.session.id, other.session.id),
+        // No such session.
+        current.replace(first.session.id, '00000000-0000-4000-8000-000000000000'),
+      ];
+
+      for (const forged of forgeries) {
+        expect(await refreshCode(forged)).toBe('INVALID_REFRESH_TOKEN');
+        expect((await revoke({ token: forged, token_type_hint: 'refresh_token' })).status).toBe(200);
+      }
+
+      expect(await sessionState(first.session.id)).toEqual(before);
+      expect((await sessionState(other.session.id)).status).toBe('ACTIVE');
+      await expect(refresh(app.graphql, current)).resolves.toBeTruthy();
+    });
+
+    it('refreshes a legacy-format token once into a current-format successor, replays it while its answer may be lost, then calls it reuse', async () => {
+      const { session, legacy } = await legacySession(2);
+      const current = legacy[2];
+
+      const successor = await refresh(app.graphql, current);
+      expect(successor.tokens.refreshToken).toMatch(new RegExp(`^tsr_${session.id}\\.3\\.`));
+      // Its hash is on the session row; nothing was added to refresh_tokens.
+      expect(await footprint(session.id)).toMatchObject({ tokenRows: 3 });
+      expect(await sessionState(session.id)).toMatchObject({
+        refresh_generation: 3,
+        refresh_token_hash: hashToken(successor.tokens.refreshToken),
+        refresh_parent_hash: null,
+      });
+      await expect(refresh(app.graphql, current)).resolves.toMatchObject({ tokens: { refreshToken: successor.tokens.refreshToken } });
+
+      await app.graphql.data(ME, {}, successor.tokens.accessToken);
+      app.clock.advance(grace() + SECOND);
+      expect(await refreshCode(current)).toBe('REFRESH_TOKEN_REUSED');
+      expect(await sessionState(session.id)).toMatchObject({ status: 'REVOKED', end_reason: 'REFRESH_TOKEN_REUSED' });
+    });
+
+    it('detects reuse of an older legacy-format token after the move to the current format', async () => {
+      const { session, legacy } = await legacySession(3);
+      const successor = await refresh(app.graphql, legacy[3]);
+      await refresh(app.graphql, successor.tokens.refreshToken);
+
+      expect(await refreshCode(legacy[0])).toBe('REFRESH_TOKEN_REUSED');
+      expect(await sessionState(session.id)).toMatchObject({ status: 'REVOKED', end_reason: 'REFRESH_TOKEN_REUSED' });
+    });
+
+    it('ends a session through /oauth/revoke with a legacy-format token and with a current-format one', async () => {
+      const { session, legacy } = await legacySession(0);
+      expect((await revoke({ token: legacy[0], token_type_hint: 'refresh_token' })).status).toBe(200);
+      expect(await sessionState(session.id)).toMatchObject({ status: 'REVOKED', end_reason: 'LOGOUT' });
+
+      const current = await login(app.graphql, owner);
+      expect((await revoke({ token: current.tokens.refreshToken })).status).toBe(200);
+      expect(await sessionState(current.session.id)).toMatchObject({ status: 'REVOKED', end_reason: 'LOGOUT' });
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
+import { hashToken } from '../../src/common/opaque-token.js';
 import { login, refresh, registerUser, type TestUser } from '../factories/session.factory.js';
 import { ACTIVE_SESSIONS, LOGOUT, ME, REFRESH_SESSION, REVOKE_ALL, REVOKE_SESSION, SESSION } from '../helpers/operations.js';
 import { MINUTE, SECOND } from '../helpers/manual-clock.js';
@@ -57,8 +58,14 @@ describe('session lifecycle over GraphQL', () => {
     const successors = new Set(results.map((result) => result.data!.refreshSession.tokens.refreshToken));
     expect(successors.size).toBe(1);
     expect([...successors][0]).not.toBe(tokens.refreshToken);
-    const [{ count }] = await db().query(`SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1`, [session.id]);
-    expect(count).toBe(2);
+    // Exactly one successor stored: generation 1 on the session row, with its parent's hash, and no row per token.
+    const [stored] = await db().query(
+      `SELECT refresh_generation AS generation, refresh_token_hash AS current, refresh_parent_hash AS parent,
+              (SELECT count(*)::int FROM refresh_tokens WHERE session_id = $1) AS "tokenRows"
+         FROM sessions WHERE id = $1`,
+      [session.id],
+    );
+    expect(stored).toEqual({ generation: 1, current: hashToken([...successors][0]), parent: hashToken(tokens.refreshToken), tokenRows: 0 });
   });
 
   it('revokes the whole session when a rotated token comes back after commit and grace, and kills both tokens', async () => {
@@ -220,5 +227,9 @@ describe('session lifecycle over GraphQL', () => {
       JSON.stringify(await db().query(`SELECT * FROM refresh_tokens`)) + JSON.stringify(await db().query(`SELECT * FROM sessions`));
     expect(dump).not.toContain(tokens.refreshToken);
     expect(dump).not.toContain(tokens.refreshToken.slice(4));
+    // The token names its session (no secret), but neither its random part nor its MAC is stored.
+    const [, , secret, mac] = tokens.refreshToken.split('.');
+    expect(dump).not.toContain(secret);
+    expect(dump).not.toContain(mac);
   });
 });

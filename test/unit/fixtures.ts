@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { generateRefreshToken, hashToken } from '../../src/common/opaque-token.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { generateLegacyRefreshToken, hashToken, mintRefreshToken } from '../../src/common/opaque-token.js';
+import { REFRESH_TOKEN_MAC_SECRET } from '../../src/modules/session/domain/refresh-tokens.js';
 import type { ClientInfo } from '../../src/kernel/client-info.js';
 import { Role } from '../../src/kernel/role.js';
 import type { SessionActivity } from '../../src/modules/activity/domain/session-activity.js';
@@ -86,14 +87,35 @@ export function seedSession(
     refreshCommittedGeneration: 0,
     refreshRotatedAt: null,
     refreshSuccessorCiphertext: null,
+    refreshTokenHash: null,
+    refreshParentHash: null,
     ...overrides,
   };
-  const refreshToken = generateRefreshToken();
-  db.seed((tables) => {
-    tables.sessions.set(row.id, row);
-    tables.refreshTokens.set(hashToken(refreshToken).toString('hex'), { sessionId: row.id, generation: 0, createdAt });
-  });
+  const refreshToken = mintTestRefreshToken(db, row.id, row.refreshGeneration);
+  // refreshTokenHash: null seeds a session whose current token is of the legacy format (seedLegacyRefreshToken).
+  const refreshTokenHash = 'refreshTokenHash' in overrides ? (overrides.refreshTokenHash ?? null) : hashToken(refreshToken);
+  db.seed((tables) => tables.sessions.set(row.id, { ...row, refreshTokenHash }));
   return { session: toSession(row), refreshToken };
+}
+
+/**
+ * A current-format token for `generation` of `sessionId`, with a valid MAC under the database's
+ * refresh-token secret (as RefreshTokens over InMemoryAppSecretRepository reads it), stored nowhere.
+ */
+export function mintTestRefreshToken(db: InMemoryDatabase, sessionId: string, generation: number): string {
+  let key: Buffer | undefined;
+  db.seed((tables) => {
+    key = tables.appSecrets.get(REFRESH_TOKEN_MAC_SECRET) ?? randomBytes(32);
+    tables.appSecrets.set(REFRESH_TOKEN_MAC_SECRET, key);
+  });
+  return mintRefreshToken(key as Buffer, { sessionId, generation });
+}
+
+/** A legacy-format token of `generation` in `sessionId`, stored as the code before flat storage stored every token. */
+export function seedLegacyRefreshToken(db: InMemoryDatabase, sessionId: string, generation: number, createdAt = START): string {
+  const refreshToken = generateLegacyRefreshToken();
+  db.seed((tables) => tables.refreshTokens.set(hashToken(refreshToken).toString('hex'), { sessionId, generation, createdAt }));
+  return refreshToken;
 }
 
 export function endedSession(reason: SessionEndReason, status: SessionStatus, at: Date): Partial<SessionRow> {

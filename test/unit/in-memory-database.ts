@@ -22,8 +22,11 @@ export interface SessionRow extends Session {
   readonly refreshCommittedGeneration: number;
   readonly refreshRotatedAt: Date | null;
   readonly refreshSuccessorCiphertext: Buffer | null;
+  readonly refreshTokenHash: Buffer | null;
+  readonly refreshParentHash: Buffer | null;
 }
 
+/** A legacy-format token's row (refresh_tokens): written only by tests now, as the old code did. */
 export interface RefreshTokenRow {
   readonly sessionId: string;
   readonly generation: number;

@@ -79,9 +79,10 @@ export class InMemorySessionRepository implements Pick<
         refreshCommittedGeneration: 0,
         refreshRotatedAt: null,
         refreshSuccessorCiphertext: null,
+        refreshTokenHash: s.refreshTokenHash,
+        refreshParentHash: null,
       };
       tables.sessions.set(row.id, row);
-      tables.refreshTokens.set(s.refreshTokenHash.toString('hex'), { sessionId: s.id, generation: 0, createdAt: s.now });
       return toSession(row);
     });
   }

@@ -6,7 +6,12 @@ import {
   type AddressHistory,
   type SessionActivity,
 } from '../../src/modules/activity/domain/session-activity.js';
-import type { LockedRotation, Replay, SessionRotationRepository } from '../../src/modules/session/data/session-rotation.repository.js';
+import type {
+  LockedRotation,
+  LockedSession,
+  Replay,
+  SessionRotationRepository,
+} from '../../src/modules/session/data/session-rotation.repository.js';
 import type { RotationWrite } from '../../src/modules/session/data/session-rotation.sql.js';
 import type { Session } from '../../src/modules/session/domain/session.js';
 import type { InMemoryDatabase, Tables } from './in-memory-database.js';
@@ -15,37 +20,49 @@ import { addOutboxRow } from './in-memory-user-change-repository.js';
 
 const NAME = 'SessionRotationRepository';
 
-/** LOCK_BY_TOKEN_SQL, ROTATE_SQL (its outbox row included) and RECORD_REPLAY_SQL as map operations. */
-export class InMemorySessionRotationRepository implements Pick<SessionRotationRepository, 'lockByToken' | 'rotate' | 'recordReplay'> {
+/** LOCK_BY_SESSION_SQL, LOCK_BY_LEGACY_TOKEN_SQL, ROTATE_SQL (its outbox row included) and RECORD_REPLAY_SQL as map operations. */
+export class InMemorySessionRotationRepository implements Pick<
+  SessionRotationRepository,
+  'lockForRefresh' | 'lockByLegacyToken' | 'rotate' | 'recordReplay'
+> {
   constructor(private readonly db: InMemoryDatabase) {}
 
-  lockByToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
-    return this.db.inTransaction(`${NAME}.lockByToken`, tx, (tables) => {
+  lockForRefresh(tx: EntityManager, sessionId: string): Promise<LockedSession | undefined> {
+    return this.db.inTransaction(`${NAME}.lockForRefresh`, tx, (tables) => this.lockRow(tx, tables, sessionId));
+  }
+
+  lockByLegacyToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
+    return this.db.inTransaction(`${NAME}.lockByLegacyToken`, tx, (tables) => {
       const token = tables.refreshTokens.get(tokenHash.toString('hex'));
-      const row = token && tables.sessions.get(token.sessionId);
-      const owner = row && tables.users.get(row.userId);
-      const device = row && tables.devices.get(row.deviceId);
-      if (!token || !row || !owner || !device) return undefined;
-      // The statement locks the user, then the session: the lock order every change follows.
-      this.db.lockUser(tx, owner.id);
-      const { fingerprint: _fingerprint, ...publicDevice } = device;
-      return {
-        presentedGeneration: token.generation,
-        session: toSession(row),
-        user: { id: owner.id, email: owner.email, roles: owner.roles, createdAt: owner.createdAt, disabledAt: owner.disabledAt },
-        device: publicDevice,
-        successorCiphertext: row.refreshSuccessorCiphertext,
-        userVersion: owner.eventVersion,
-        rotation: {
-          status: row.status,
-          lastActivityAt: row.lastActivityAt,
-          expiresAt: row.expiresAt,
-          generation: row.refreshGeneration,
-          committedGeneration: row.refreshCommittedGeneration,
-          rotatedAt: row.refreshRotatedAt,
-        },
-      };
+      const locked = token && this.lockRow(tx, tables, token.sessionId);
+      return token && locked && { ...locked, presentedGeneration: token.generation };
     });
+  }
+
+  private lockRow(tx: EntityManager, tables: Tables, sessionId: string): LockedSession | undefined {
+    const row = tables.sessions.get(sessionId);
+    const owner = row && tables.users.get(row.userId);
+    const device = row && tables.devices.get(row.deviceId);
+    if (!row || !owner || !device) return undefined;
+    // The statement locks the user, then the session: the lock order every change follows.
+    this.db.lockUser(tx, owner.id);
+    const { fingerprint: _fingerprint, ...publicDevice } = device;
+    return {
+      session: toSession(row),
+      user: { id: owner.id, email: owner.email, roles: owner.roles, createdAt: owner.createdAt, disabledAt: owner.disabledAt },
+      device: publicDevice,
+      successorCiphertext: row.refreshSuccessorCiphertext,
+      tokenHashes: { current: row.refreshTokenHash, parent: row.refreshParentHash },
+      userVersion: owner.eventVersion,
+      rotation: {
+        status: row.status,
+        lastActivityAt: row.lastActivityAt,
+        expiresAt: row.expiresAt,
+        generation: row.refreshGeneration,
+        committedGeneration: row.refreshCommittedGeneration,
+        rotatedAt: row.refreshRotatedAt,
+      },
+    };
   }
 
   rotate(tx: EntityManager, w: RotationWrite): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
@@ -54,12 +71,11 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
       const row = tables.sessions.get(w.sessionId);
       const owner = tables.users.get(w.userId);
       if (!row || !owner) throw new Error('rotate: no such session or user');
-      const duplicate = [...tables.refreshTokens.values()].some((t) => t.sessionId === w.sessionId && t.generation === w.newGeneration);
-      if (duplicate) throw new Error('duplicate key value violates unique constraint refresh_tokens_session_generation');
+      // WHERE refresh_generation = $5 - 1: no row back, and the repository refuses to go on.
+      if (row.refreshGeneration !== w.newGeneration - 1) throw new Error(`rotation of session ${w.sessionId} found another generation`);
       // Asked before the activity entry is added: the statement's parts do not see one another's writes.
       const recorded = addressHistory(tables, w.userId, w.ipAddress, w.addressKnownSince, w.now);
 
-      tables.refreshTokens.set(w.newTokenHash.toString('hex'), { sessionId: w.sessionId, generation: w.newGeneration, createdAt: w.now });
       const device = tables.devices.get(w.deviceId);
       if (device && device.lastSeenAt.getTime() < w.now.getTime()) tables.devices.set(device.id, { ...device, lastSeenAt: w.now });
       const version = owner.eventVersion + 1;
@@ -73,6 +89,8 @@ export class InMemorySessionRotationRepository implements Pick<SessionRotationRe
         refreshCommittedGeneration: w.newGeneration - 1,
         refreshRotatedAt: w.now,
         refreshSuccessorCiphertext: w.successorCiphertext,
+        refreshTokenHash: w.newTokenHash,
+        refreshParentHash: row.refreshTokenHash,
         lastActivityAt: new Date(Math.max(row.lastActivityAt.getTime(), w.now.getTime())),
         ipAddress: w.ipAddress ?? row.ipAddress,
         userAgent: w.userAgent ?? row.userAgent,

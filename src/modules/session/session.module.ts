@@ -9,6 +9,8 @@ import { SessionRepository } from './data/session.repository.js';
 import { SessionRotationRepository } from './data/session-rotation.repository.js';
 import { SessionAuthenticator } from './domain/session-authenticator.js';
 import { SessionRefreshService } from './domain/session-refresh.service.js';
+import { RefreshTokens } from './domain/refresh-tokens.js';
+import { AppSecretRepository } from '../../database/app-secret.repository.js';
 import { SessionService } from './domain/session.service.js';
 import { SessionLoginService } from './domain/session-login.service.js';
 import { SessionCredentialCheck } from './domain/session-credential-check.js';
@@ -38,6 +40,8 @@ import { TokenStrategy } from './presentation/token.strategy.js';
     SessionLoginService,
     SessionCredentialCheck,
     SessionRefreshService,
+    RefreshTokens,
+    AppSecretRepository,
     SessionAuthenticator,
     SessionSweeper,
     SessionStepUp,

@@ -1,6 +1,11 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 
-/** Every refresh token ever issued in a session, by hash, so that a rotated one is recognised when it comes back. */
+/**
+ * Legacy: the hash of every refresh token issued in the old opaque format, so that a rotated one
+ * is recognised when it comes back. Nothing is written here any more (current tokens name their
+ * session and generation, and the session row holds the hashes it needs); kept, read-only, until
+ * the last session that held such a token has ended, then dropped (ARCHITECTURE.md).
+ */
 @Entity({ name: 'refresh_tokens' })
 @Unique('refresh_tokens_one_per_generation', ['sessionId', 'generation'])
 export class RefreshTokenEntity {

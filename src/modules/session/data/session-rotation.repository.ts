@@ -10,17 +10,30 @@ import type { Device } from '../../device/domain/device.js';
 import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repository.js';
 import type { User } from '../../user/domain/user.js';
 import type { AuthenticationMethod, Session } from '../domain/session.js';
-import type { RotationState } from '../domain/token-rotation.policy.js';
+import type { RotationState, StoredTokenHashes } from '../domain/token-rotation.policy.js';
 import { SESSION_COLUMNS, toSession, type SessionRow } from './session.repository.js';
-import { FORGET_SPENT_SUCCESSORS_SQL, LOCK_BY_TOKEN_SQL, RECORD_REPLAY_SQL, ROTATE_SQL, rotateParameters, type RotationWrite } from './session-rotation.sql.js';
+import {
+  FORGET_SPENT_SUCCESSORS_SQL,
+  LOCK_BY_LEGACY_TOKEN_SQL,
+  LOCK_BY_SESSION_SQL,
+  RECORD_REPLAY_SQL,
+  ROTATE_SQL,
+  rotateParameters,
+  type RotationWrite,
+} from './session-rotation.sql.js';
 
-/** LOCK_BY_TOKEN_SQL's row: the session with its rotation columns, its device under `device.`, the presented generation and the user. */
+/**
+ * LOCK_BY_SESSION_SQL's and LOCK_BY_LEGACY_TOKEN_SQL's row: the session with its rotation
+ * columns, its device under `device.` and the user; the legacy one adds the presented generation.
+ */
 interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly refreshGeneration: number;
   readonly refreshCommittedGeneration: number;
   readonly refreshRotatedAt: Date | null;
   readonly refreshSuccessorCiphertext: Buffer | null;
-  readonly presentedGeneration: number;
+  readonly refreshTokenHash: Buffer | null;
+  readonly refreshParentHash: Buffer | null;
+  readonly presentedGeneration?: number;
   readonly userEmail: string;
   readonly userRoles: string[];
   readonly userCreatedAt: Date;
@@ -33,16 +46,22 @@ interface RotatedSessionRow extends SessionRow, AddressHistoryRow {
   readonly version: number;
 }
 
-/** A presented refresh token's session, read under the user's and the session's row locks. */
-export interface LockedRotation {
-  readonly presentedGeneration: number;
+/** A session, read under the user's and the session's row locks, for a refresh token presented for it. */
+export interface LockedSession {
   readonly session: Session;
   readonly user: User;
   readonly device: Device;
   readonly rotation: RotationState;
   readonly successorCiphertext: Buffer | null;
+  /** The hashes of the current token and of its parent; null where that token is of the legacy format. */
+  readonly tokenHashes: StoredTokenHashes;
   /** The user's last event version, read under the user's lock. */
   readonly userVersion: number;
+}
+
+/** A presented refresh token's session, locked, and the generation the token was recognised as. */
+export interface LockedRotation extends LockedSession {
+  readonly presentedGeneration: number;
 }
 
 export interface Replay {
@@ -66,50 +85,43 @@ export interface Replay {
 @Injectable()
 export class SessionRotationRepository {
   private readonly lockStatement: PreparedStatement | string;
+  private readonly legacyLockStatement: PreparedStatement | string;
   private readonly rotateStatement: PreparedStatement | string;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.lockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock', LOCK_BY_TOKEN_SQL);
+    this.lockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock', LOCK_BY_SESSION_SQL);
+    this.legacyLockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock_legacy', LOCK_BY_LEGACY_TOKEN_SQL);
     this.rotateStatement = preparedOn(config.database.kind, 'tessera_rotation_write', ROTATE_SQL);
   }
 
-  /** Undefined for a token never issued (or whose session is gone). */
-  async lockByToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
-    const rows = await queryRows<LockedRotationRow>(tx, this.lockStatement, [tokenHash]);
+  /** The session a current-format token names, locked (user, then session); undefined if there is no such session. */
+  async lockForRefresh(tx: EntityManager, sessionId: string): Promise<LockedSession | undefined> {
+    const rows = await queryRows<LockedRotationRow>(tx, this.lockStatement, [sessionId]);
+    return rows[0] && toLockedSession(rows[0]);
+  }
+
+  /** A legacy-format token's session, locked, with the generation refresh_tokens records; undefined for a token never issued (or whose rows are gone). */
+  async lockByLegacyToken(tx: EntityManager, tokenHash: Buffer): Promise<LockedRotation | undefined> {
+    const rows = await queryRows<LockedRotationRow>(tx, this.legacyLockStatement, [tokenHash]);
     const row = rows[0];
-    if (!row) return undefined;
-    const session = toSession(row);
-    return {
-      presentedGeneration: row.presentedGeneration,
-      session,
-      user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt,
-        disabledAt: row.userDisabledAt,
-      },
-      device: toDevice(row, 'device.'),
-      successorCiphertext: row.refreshSuccessorCiphertext,
-      userVersion: row.userVersion,
-      rotation: {
-        status: session.status,
-        lastActivityAt: session.lastActivityAt,
-        expiresAt: session.expiresAt,
-        generation: row.refreshGeneration,
-        committedGeneration: row.refreshCommittedGeneration,
-        rotatedAt: row.refreshRotatedAt,
-      },
-    };
+    if (!row || row.presentedGeneration === undefined) return undefined;
+    return { ...toLockedSession(row), presentedGeneration: row.presentedGeneration };
   }
 
   /**
    * Issues generation n+1 and reserves the user's next event version. Presenting generation n
-   * proves the client holds it, so n is committed; the unique (session, generation) key makes a
+   * proves the client holds it, so n is committed; the statement's generation condition makes a
    * second successor impossible.
    */
   async rotate(tx: EntityManager, write: RotationWrite): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
     const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, rotateParameters(write));
     const row = rows[0];
+    // The caller holds the lock and read generation n, so this cannot happen; if it did, the
+    // transaction must not commit the statement's other writes, and no token may go out.
+    if (!row) throw new Error(`rotation of session ${write.sessionId} to generation ${write.newGeneration} found another generation`);
     return { session: toSession(row), version: row.version, recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
   }
 
@@ -159,20 +171,22 @@ export class SessionRotationRepository {
   ): Promise<Session> {
     const { rows } = await queryUpdateOrDelete<SessionRow>(
       tx,
-      `WITH new_token AS (
-         INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($2, $1, $3, $4))
-       UPDATE sessions SET
+      // As ROTATE_SQL: the hashes move down one generation, on the row only, and only from generation n.
+      `UPDATE sessions SET
          refresh_generation = $3,
          refresh_committed_generation = $3 - 1,
          refresh_rotated_at = $4,
          refresh_successor_ciphertext = $5,
+         refresh_token_hash = $2,
+         refresh_parent_hash = refresh_token_hash,
          authenticated_at = $4,
          authentication_method = $6,
          last_activity_at = GREATEST(last_activity_at, $4)
-       WHERE id = $1
+       WHERE id = $1 AND refresh_generation = $3 - 1
        RETURNING ${SESSION_COLUMNS}`,
       [w.sessionId, w.newTokenHash, w.newGeneration, w.now, w.successorCiphertext, w.authenticationMethod],
     );
+    if (!rows[0]) throw new Error(`reissue of session ${w.sessionId} to generation ${w.newGeneration} found another generation`);
     return toSession(rows[0]);
   }
 
@@ -181,4 +195,26 @@ export class SessionRotationRepository {
     const { affected } = await queryUpdateOrDelete(this.db, FORGET_SPENT_SUCCESSORS_SQL, [rotatedBy, limit]);
     return affected;
   }
+}
+
+function toLockedSession(row: LockedRotationRow): LockedSession {
+  const session = toSession(row);
+  return {
+    session,
+    user: { id: session.userId, email: row.userEmail, roles: row.userRoles.map((role) => role as Role), createdAt: row.userCreatedAt,
+      disabledAt: row.userDisabledAt,
+    },
+    device: toDevice(row, 'device.'),
+    successorCiphertext: row.refreshSuccessorCiphertext,
+    tokenHashes: { current: row.refreshTokenHash, parent: row.refreshParentHash },
+    userVersion: row.userVersion,
+    rotation: {
+      status: session.status,
+      lastActivityAt: session.lastActivityAt,
+      expiresAt: session.expiresAt,
+      generation: row.refreshGeneration,
+      committedGeneration: row.refreshCommittedGeneration,
+      rotatedAt: row.refreshRotatedAt,
+    },
+  };
 }

@@ -8,14 +8,36 @@ import { SESSION_COLUMNS } from './session.repository.js';
 // delete the stored successor once it is spent.
 
 const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_committed_generation AS "refreshCommittedGeneration",
-  refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext"`;
+  refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext",
+  refresh_token_hash AS "refreshTokenHash", refresh_parent_hash AS "refreshParentHash"`;
+
+const LOCKED_USER_COLUMNS = `owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion",
+          owner_disabled_at AS "userDisabledAt"`;
 
 /**
- * Finds the session of the refresh token $1 and locks, in the order every other change uses,
- * user first, then session: the session row only comes out of the join once the CTE has
- * produced, and so locked, its user row.
+ * Finds session $1, named by a current-format refresh token, and locks, in the order every other
+ * change uses, user first, then session: the session row only comes out of the join once the CTE
+ * has produced, and so locked, its user row. One statement, by primary key: no token index.
  */
-export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
+export const LOCK_BY_SESSION_SQL = `WITH owner AS (
+     SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
+            u.event_version AS owner_version, u.disabled_at AS owner_disabled_at
+       FROM sessions s
+       JOIN users u ON u.id = s.user_id
+      WHERE s.id = $1
+        FOR NO KEY UPDATE OF u)
+   SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS}, device.*, ${LOCKED_USER_COLUMNS}
+     FROM owner
+     JOIN sessions ON sessions.id = $1 AND sessions.user_id = owner.owner_id
+     JOIN LATERAL (SELECT ${deviceColumns('device.')} FROM devices WHERE id = sessions.device_id) device ON true
+      FOR UPDATE OF sessions`;
+
+/**
+ * LOCK_BY_SESSION_SQL for a legacy-format token (hash $1), found through the refresh_tokens rows
+ * written before tokens named their session; with the generation that row records. Goes away
+ * with the table (ARCHITECTURE.md).
+ */
+export const LOCK_BY_LEGACY_TOKEN_SQL = `WITH owner AS (
      SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
             u.event_version AS owner_version, u.disabled_at AS owner_disabled_at
        FROM refresh_tokens t
@@ -24,9 +46,7 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
       WHERE t.token_hash = $1
         FOR NO KEY UPDATE OF u)
    SELECT ${SESSION_COLUMNS}, ${ROTATION_COLUMNS}, device.*,
-          presented.generation AS "presentedGeneration",
-          owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion",
-          owner_disabled_at AS "userDisabledAt"
+          presented.generation AS "presentedGeneration", ${LOCKED_USER_COLUMNS}
      FROM owner
      JOIN (SELECT session_id, generation FROM refresh_tokens WHERE token_hash = $1) presented ON true
      JOIN sessions ON sessions.id = presented.session_id
@@ -40,10 +60,14 @@ export const LOCK_BY_TOKEN_SQL = `WITH owner AS (
  * version. Data-modifying CTEs run exactly once whether read or not, and no part of the statement
  * sees another's writes, so the two EXISTS report what the log held before this entry: any entry
  * of types $12, and one from address $7 since $13. Its parameters come from rotateParameters.
+ *
+ * The session row is all the token state there is: the new token's hash, and its parent's (the
+ * hash it replaces: SET reads the row as it was), so the rows per session stay the same however
+ * often it refreshes. It only updates a session still at generation $5 - 1: with the row lock,
+ * the compare-and-set that makes a second successor of one generation impossible (it used to be
+ * the unique (session, generation) key of refresh_tokens); no row back is an error, never a token.
  */
-export const ROTATE_SQL = `WITH new_token AS (
-     INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($4, $1, $5, $6)),
-   device AS (
+export const ROTATE_SQL = `WITH device AS (
      UPDATE devices SET last_seen_at = $6 WHERE id = $3 AND last_seen_at < $6),
    version AS (
      UPDATE users SET event_version = event_version + 1 WHERE id = $2 RETURNING event_version),
@@ -58,10 +82,12 @@ export const ROTATE_SQL = `WITH new_token AS (
      refresh_committed_generation = $5 - 1,
      refresh_rotated_at = $6,
      refresh_successor_ciphertext = $9,
+     refresh_token_hash = $4,
+     refresh_parent_hash = refresh_token_hash,
      last_activity_at = GREATEST(last_activity_at, $6),
      ip_address = COALESCE($7, ip_address),
      user_agent = COALESCE($8, user_agent)
-   WHERE id = $1
+   WHERE id = $1 AND refresh_generation = $5 - 1
    RETURNING ${SESSION_COLUMNS}, (SELECT event_version FROM version) AS "version",
      ${addressHistoryColumns({ userId: '$2', ipAddress: '$7', from: '$13', until: '$6', types: '$12' })}`;
 

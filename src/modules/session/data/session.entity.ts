@@ -81,4 +81,15 @@ export class SessionEntity {
    */
   @Column({ name: 'refresh_successor_ciphertext', type: 'bytea', nullable: true })
   refreshSuccessorCiphertext: Buffer | null;
+
+  /**
+   * SHA-256 of the current refresh token; null while the current one is of the legacy format
+   * (found through refresh_tokens instead).
+   */
+  @Column({ name: 'refresh_token_hash', type: 'bytea', nullable: true })
+  refreshTokenHash: Buffer | null;
+
+  /** SHA-256 of the current token's parent, the one token a lost answer lets come back (replay); null as above. */
+  @Column({ name: 'refresh_parent_hash', type: 'bytea', nullable: true })
+  refreshParentHash: Buffer | null;
 }

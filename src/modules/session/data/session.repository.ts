@@ -99,16 +99,13 @@ export class SessionRepository {
   async insert(tx: EntityManager, s: NewSession): Promise<Session> {
     const rows = await queryRows<SessionRow>(
       tx,
-      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent, dpop_jkt)
-       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $4, $5, $6, $7, $8)
+      // Generation 0's hash lives on the session row, as every later generation's does: no row per token.
+      `INSERT INTO sessions (id, user_id, device_id, status, created_at, authenticated_at, last_activity_at, expires_at, ip_address, user_agent, dpop_jkt,
+                             refresh_token_hash)
+       VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $4, $5, $6, $7, $8, $9)
        RETURNING ${SESSION_COLUMNS}`,
-      [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent, s.deviceKeyThumbprint],
+      [s.id, s.userId, s.deviceId, s.now, s.expiresAt, s.ipAddress, s.userAgent, s.deviceKeyThumbprint, s.refreshTokenHash],
     );
-    await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) VALUES ($1, $2, 0, $3)`, [
-      s.refreshTokenHash,
-      s.id,
-      s.now,
-    ]);
     return toSession(rows[0]);
   }
 
@@ -179,7 +176,10 @@ export class SessionRepository {
     );
   }
 
-  /** Refresh-token hashes are only needed while reuse can still be detected in a live session. */
+  /**
+   * Legacy-format refresh-token hashes (refresh_tokens, no longer written) are only needed while
+   * reuse can still be detected in a live session.
+   */
   async deleteRefreshTokensOfSessionsEndedBefore(cutoff: Date): Promise<number> {
     const { affected } = await queryUpdateOrDelete(
       this.db,

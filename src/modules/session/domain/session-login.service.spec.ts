@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../../common/clock.js';
-import { hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
+import { hashToken } from '../../../common/opaque-token.js';
 import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
 import { AppSecretRepository } from '../../../database/app-secret.repository.js';
 import { DomainEvents } from '../../../events/domain-events.js';
@@ -31,6 +31,7 @@ import { UserChangeRepository } from '../data/user-change.repository.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionCredentialCheck } from './session-credential-check.js';
 import { SessionLoginService } from './session-login.service.js';
+import { RefreshTokens } from './refresh-tokens.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
@@ -66,6 +67,7 @@ describe('SessionLoginService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionLoginService,
+        RefreshTokens,
         SessionCredentialCheck,
         SessionTerminator,
         UserChange,
@@ -123,11 +125,10 @@ describe('SessionLoginService', () => {
     });
     expect(grant.device).toMatchObject({ userId: user.id, type: DeviceType.IOS, name: 'iPhone', trusted: false, firstSeenAt: START });
     expect(grant.user).toEqual({ id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt, disabledAt: null });
-    expect(isWellFormedRefreshToken(grant.refreshToken)).toBe(true);
-    expect(db.rows.refreshTokens.get(hashToken(grant.refreshToken).toString('hex'))).toMatchObject({
-      sessionId: grant.session.id,
-      generation: 0,
-    });
+    // Generation 0 of this session, under the service's MAC; its hash on the session row and nowhere else.
+    expect(grant.refreshToken).toMatch(new RegExp(`^tsr_${grant.session.id}\\.0\\.[\\w-]{43}\\.[\\w-]{43}$`));
+    expect(sessionRow(db, grant.session.id)).toMatchObject({ refreshTokenHash: hashToken(grant.refreshToken), refreshParentHash: null });
+    expect(db.rows.refreshTokens.size).toBe(0);
     expect(grant.refreshTokenExpiresAt).toEqual(grant.session.expiresAt);
     expect(signer.requests).toEqual([
       {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { accountDisabled } from '../../../common/domain-error.js';
-import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
+import { hashToken } from '../../../common/opaque-token.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import type { DeviceDescription } from '../../device/domain/device.js';
@@ -13,6 +13,7 @@ import { SessionRepository } from '../data/session.repository.js';
 import { SessionCredentialCheck, type Credentials } from './session-credential-check.js';
 import { signedGrant, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { SessionTerminator } from './session-terminator.js';
+import { RefreshTokens } from './refresh-tokens.js';
 import { UserChange } from './user-change.js';
 
 /**
@@ -28,6 +29,7 @@ export class SessionLoginService {
     private readonly terminator: SessionTerminator,
     private readonly devices: DeviceService,
     private readonly signer: TokenSigner,
+    private readonly tokens: RefreshTokens,
     private readonly metrics: SessionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -47,7 +49,9 @@ export class SessionLoginService {
     deviceKey?: DeviceKey,
   ): Promise<SessionGrant> {
     const user = await this.credentials.check(credentials, client);
-    const refreshToken = generateRefreshToken();
+    // The token names its session, so the session's id is chosen before it exists.
+    const sessionId = randomUUID();
+    const refreshToken = (await this.tokens.codec()).mint({ sessionId, generation: 0 });
     const { session, device } = await this.userChange.run(user.id, client, async (change) => {
       // After the password check, so that the answer tells a guesser nothing; under the lock, so
       // that a disable committing meanwhile is seen.
@@ -67,7 +71,7 @@ export class SessionLoginService {
       );
       if (endedByLimit.length > 0) change.emit({ type: 'SESSION_LIMIT_REACHED', userId: user.id, endedSessions: endedByLimit, client });
       const session = await this.sessions.insert(change.tx, {
-        id: randomUUID(),
+        id: sessionId,
         userId: user.id,
         deviceId: device.id,
         now,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { accountDisabled, notFound } from '../../../common/domain-error.js';
-import { generateRefreshToken, hashToken } from '../../../common/opaque-token.js';
+import { hashToken } from '../../../common/opaque-token.js';
 import { UNKNOWN_CLIENT } from '../../../kernel/client-info.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import { invalidDpopProof } from '../../token/domain/dpop-proof.js';
@@ -15,6 +15,7 @@ import { SessionCredentialCheck } from './session-credential-check.js';
 import { signedGrant, type Actor, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { successorAssociatedData } from './session-refresh.service.js';
 import { UserChange } from './user-change.js';
+import { RefreshTokens } from './refresh-tokens.js';
 
 /**
  * Step-up: a fresh proof of identity on the caller's session, by password (checked behind the
@@ -32,6 +33,7 @@ export class SessionReauthentication {
     private readonly userChange: UserChange,
     private readonly devices: DeviceService,
     private readonly signer: TokenSigner,
+    private readonly tokens: RefreshTokens,
     private readonly cipher: DataCipher,
   ) {}
 
@@ -53,8 +55,9 @@ export class SessionReauthentication {
   }
 
   private async reissue(actor: Actor, user: User, method: AuthenticationMethod, deviceKey?: DeviceKey): Promise<SessionGrant> {
-    const refreshToken = generateRefreshToken();
-    const { session, generation } = await this.userChange.run(actor.userId, actor.client, async (change) => {
+    // Before the change's transaction: loading the key is a query of its own (once per process).
+    const tokens = await this.tokens.codec();
+    const { session, generation, refreshToken } = await this.userChange.run(actor.userId, actor.client, async (change) => {
       if (change.userDisabledAt) throw accountDisabled();
       const locked = await this.rotations.lockSession(change.tx, actor.sessionId);
       if (!locked || locked.session.userId !== actor.userId) throw notFound('session');
@@ -63,6 +66,7 @@ export class SessionReauthentication {
         throw invalidDpopProof('Only a session bound to this device key can be confirmed with it; send the password instead.');
       }
       const generation = locked.generation + 1;
+      const refreshToken = tokens.mint({ sessionId: actor.sessionId, generation });
       const session = await this.rotations.reissue(change.tx, {
         sessionId: actor.sessionId,
         newGeneration: generation,
@@ -72,7 +76,7 @@ export class SessionReauthentication {
         authenticationMethod: method,
       });
       change.emit({ type: 'REAUTHENTICATED', session, method: method === 'hwk' ? 'device_key' : 'password', client: actor.client });
-      return { session, generation };
+      return { session, generation, refreshToken };
     });
 
     const device = await this.devices.getById(session.deviceId);

@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
-import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
+import { generateLegacyRefreshToken, hashToken } from '../../../common/opaque-token.js';
+import { AppSecretRepository } from '../../../database/app-secret.repository.js';
+import { InMemoryAppSecretRepository } from '../../../../test/unit/in-memory-app-secret-repository.js';
 import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
 import { DomainEvents } from '../../../events/domain-events.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
@@ -13,9 +15,11 @@ import {
   activityLog,
   endedSession,
   LAPTOP,
+  mintTestRefreshToken,
   outboxRows,
   PHONE,
   seedDevice,
+  seedLegacyRefreshToken,
   seedSession,
   seedUser,
   sessionRow,
@@ -34,6 +38,7 @@ import { UserChangeRepository } from '../data/user-change.repository.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import { SessionRefreshService } from './session-refresh.service.js';
+import { RefreshTokens } from './refresh-tokens.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
 
@@ -58,6 +63,7 @@ describe('SessionRefreshService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionRefreshService,
+        RefreshTokens,
         SessionTerminator,
         UserChange,
         SessionLoginThrottle,
@@ -67,6 +73,7 @@ describe('SessionRefreshService', () => {
         { provide: SessionRotationRepository, useValue: new InMemorySessionRotationRepository(db) },
         { provide: UserChangeRepository, useValue: new InMemoryUserChangeRepository(db) },
         { provide: TokenSigner, useValue: signer },
+        { provide: AppSecretRepository, useValue: new InMemoryAppSecretRepository(db) },
         { provide: DataCipher, useValue: new DataCipher(randomBytes(32)) },
         { provide: Clock, useValue: clock },
         { provide: APP_CONFIG, useValue: config },
@@ -108,12 +115,14 @@ describe('SessionRefreshService', () => {
       const grant = await sut.refresh(refreshToken, LAPTOP);
 
       expect(grant.refreshOutcome).toBe('rotated');
-      expect(isWellFormedRefreshToken(grant.refreshToken)).toBe(true);
+      expect(grant.refreshToken).toMatch(new RegExp(`^tsr_${session.id}\\.1\\.`));
       expect(grant.refreshToken).not.toBe(refreshToken);
-      expect(db.rows.refreshTokens.get(hashToken(grant.refreshToken).toString('hex'))).toMatchObject({
-        sessionId: session.id,
-        generation: 1,
+      // The session row holds the new token's hash and its parent's; no row per generation.
+      expect(sessionRow(db, session.id)).toMatchObject({
+        refreshTokenHash: hashToken(grant.refreshToken),
+        refreshParentHash: hashToken(refreshToken),
       });
+      expect(db.rows.refreshTokens.size).toBe(0);
       expect(signer.requests).toEqual([
         {
           userId: user.id,
@@ -315,7 +324,8 @@ describe('SessionRefreshService', () => {
     it('refuses a well-formed token it never issued with INVALID_REFRESH_TOKEN', async () => {
       signedIn();
 
-      await expect(sut.refresh(generateRefreshToken(), PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      await expect(sut.refresh(generateLegacyRefreshToken(), PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+      await expect(sut.refresh(mintTestRefreshToken(db, randomUUID(), 0), PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
       expect(events.all).toEqual([]);
     });
 
@@ -326,10 +336,7 @@ describe('SessionRefreshService', () => {
 
     it('refuses a token of a generation its session never reached with INVALID_REFRESH_TOKEN', async () => {
       const { session } = signedIn();
-      const ahead = generateRefreshToken();
-      db.seed((tables) =>
-        tables.refreshTokens.set(hashToken(ahead).toString('hex'), { sessionId: session.id, generation: 1, createdAt: START }),
-      );
+      const ahead = mintTestRefreshToken(db, session.id, 1);
 
       await expect(sut.refresh(ahead, PHONE)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
       expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.ACTIVE, refreshGeneration: 0 });
@@ -451,10 +458,7 @@ describe('SessionRefreshService', () => {
 
     it('answers true, ending nothing, for a token of a generation its session never reached', async () => {
       const { session } = signedIn();
-      const ahead = generateRefreshToken();
-      db.seed((tables) =>
-        tables.refreshTokens.set(hashToken(ahead).toString('hex'), { sessionId: session.id, generation: 1, createdAt: START }),
-      );
+      const ahead = mintTestRefreshToken(db, session.id, 1);
 
       await expect(sut.revoke(ahead, PHONE)).resolves.toBe(true);
       expect(sessionRow(db, session.id).status).toBe(SessionStatus.ACTIVE);
@@ -464,13 +468,123 @@ describe('SessionRefreshService', () => {
     it('answers false for a well-formed token it never issued', async () => {
       signedIn();
 
-      await expect(sut.revoke(generateRefreshToken(), PHONE)).resolves.toBe(false);
+      await expect(sut.revoke(generateLegacyRefreshToken(), PHONE)).resolves.toBe(false);
+      await expect(sut.revoke(mintTestRefreshToken(db, randomUUID(), 0), PHONE)).resolves.toBe(false);
       expect(events.all).toEqual([]);
     });
 
     it('answers false for a malformed token without reaching the database', async () => {
       await expect(sut.revoke('not even close', PHONE)).resolves.toBe(false);
       expect(db.statements).toEqual([]);
+    });
+  });
+
+  describe('flat storage (refresh tokens name their session and generation under a MAC)', () => {
+    /** Refreshes `times` times, each with the token the previous one returned, the app using each access token; all the tokens, oldest first. */
+    const refreshChain = async (first: string, sessionId: string, times: number): Promise<string[]> => {
+      const chain = [first];
+      for (let generation = 1; generation <= times; generation++) {
+        chain.push((await sut.refresh(chain[chain.length - 1], PHONE)).refreshToken);
+        await useAccessTokenOf(sessionId, generation);
+        clock.advance(GRACE);
+      }
+      return chain;
+    };
+
+    it('keeps one session row and no token rows however often the session refreshes', async () => {
+      const { session, refreshToken } = signedIn();
+
+      const chain = await refreshChain(refreshToken, session.id, 12);
+
+      expect(db.rows.refreshTokens.size).toBe(0);
+      expect(sessionRow(db, session.id)).toMatchObject({
+        refreshGeneration: 12,
+        refreshTokenHash: hashToken(chain[12]),
+        refreshParentHash: hashToken(chain[11]),
+      });
+    });
+
+    it('ends the session when a token several generations old comes back, and then refuses the current one', async () => {
+      const { session, refreshToken } = signedIn();
+      const chain = await refreshChain(refreshToken, session.id, 5);
+
+      await expect(sut.refresh(chain[2], LAPTOP)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+
+      expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.REVOKED, endReason: SessionEndReason.REFRESH_TOKEN_REUSED });
+      await expect(sut.refresh(chain[5], PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
+    });
+
+    it('refuses forged tokens with INVALID_REFRESH_TOKEN and changes nothing: a wrong MAC, a changed generation, another session', async () => {
+      const { session, refreshToken } = signedIn();
+      const chain = await refreshChain(refreshToken, session.id, 3);
+      const other = signedIn();
+      const before = sessionRow(db, session.id);
+      const publishedBefore = events.all.length;
+      const [prefix, generation, secret, mac] = chain[3].split('.');
+      const flipped = (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1);
+      const forgeries = [
+        // The current token with its MAC altered.
+        [prefix, generation, secret, flipped].join('.'),
+        // The current token renumbered to an earlier generation: were it believed, it would end the session as reuse.
+        [prefix, '1', secret, mac].join('.'),
+        [prefix, '0', secret, mac].join('.'),
+        // ... or to the next one.
+        [prefix, '4', secret, mac].join('.'),
+        // Another session's token moved onto this session.
+        other.refreshToken.replace(other.session.id, session.id),
+        // A token with a valid MAC for the current generation that this session never stored (a rotation that never committed).
+        mintTestRefreshToken(db, session.id, 3),
+        mintTestRefreshToken(db, session.id, 2),
+      ];
+
+      for (const forged of forgeries) {
+        await expect(sut.refresh(forged, LAPTOP)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+        // Not ours, as RFC 7009 answers anything unknown: nothing is ended.
+        await expect(sut.revoke(forged, LAPTOP)).resolves.toBe(false);
+      }
+
+      expect(sessionRow(db, session.id)).toEqual(before);
+      expect(sessionRow(db, other.session.id).status).toBe(SessionStatus.ACTIVE);
+      expect(events.all.slice(publishedBefore)).toEqual([]);
+      await expect(sut.refresh(chain[3], PHONE)).resolves.toMatchObject({ refreshOutcome: 'rotated' });
+    });
+
+    it('refreshes a legacy-format token once into a current-format successor, and still detects its reuse', async () => {
+      const { session } = signedIn({ refreshGeneration: 4, refreshCommittedGeneration: 4, refreshTokenHash: null });
+      const olderLegacy = seedLegacyRefreshToken(db, session.id, 3);
+      const legacy = seedLegacyRefreshToken(db, session.id, 4);
+
+      const grant = await sut.refresh(legacy, PHONE);
+
+      expect(grant).toMatchObject({
+        refreshOutcome: 'rotated',
+        refreshToken: expect.stringMatching(new RegExp(`^tsr_${session.id}\\.5\\.`)),
+      });
+      expect(sessionRow(db, session.id)).toMatchObject({
+        refreshGeneration: 5,
+        refreshTokenHash: hashToken(grant.refreshToken),
+        refreshParentHash: null,
+      });
+      // Nothing new in the legacy table: the successor's hash is on the session row only.
+      expect(db.rows.refreshTokens.size).toBe(2);
+      // The legacy parent, retried while its answer may have been lost, gets the same successor.
+      await expect(sut.refresh(legacy, PHONE)).resolves.toMatchObject({ refreshOutcome: 'replayed', refreshToken: grant.refreshToken });
+
+      await useAccessTokenOf(session.id, 5);
+      clock.advance(GRACE);
+      await expect(sut.refresh(olderLegacy, LAPTOP)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+      expect(sessionRow(db, session.id)).toMatchObject({ status: SessionStatus.REVOKED, endReason: SessionEndReason.REFRESH_TOKEN_REUSED });
+    });
+
+    it('detects reuse of the legacy parent once its grace has passed', async () => {
+      const { session } = signedIn({ refreshTokenHash: null });
+      const legacy = seedLegacyRefreshToken(db, session.id, 0);
+      const grant = await sut.refresh(legacy, PHONE);
+      await useAccessTokenOf(session.id, 1);
+      clock.advance(GRACE);
+
+      await expect(sut.refresh(legacy, LAPTOP)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+      await expect(sut.refresh(grant.refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
     });
   });
 

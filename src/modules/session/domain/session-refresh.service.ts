@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
 import { DataCipher } from '../../../common/data-cipher.js';
 import { accountDisabled } from '../../../common/domain-error.js';
-import { generateRefreshToken, hashToken, isWellFormedRefreshToken } from '../../../common/opaque-token.js';
+import { hashToken, hasCurrentRefreshTokenFormat, isLegacyRefreshToken, type RefreshTokenClaims } from '../../../common/opaque-token.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
 import { SessionRotationRepository, type LockedRotation } from '../data/session-rotation.repository.js';
@@ -18,7 +18,8 @@ import { SessionEndReason, SessionStatus } from './session.js';
 import { deviceKeyRequired, invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
 import { signedGrant, type DeviceKey, type SessionGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
-import { decideRefresh, type RefreshDecision } from './token-rotation.policy.js';
+import { decideRefresh, recognisedGeneration, type RefreshDecision } from './token-rotation.policy.js';
+import { RefreshTokens, type RefreshTokenCodec } from './refresh-tokens.js';
 import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
 import { refreshedMessage } from '../../realtime/domain/session-event.js';
@@ -39,6 +40,11 @@ type RefreshOutcome =
     }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
+/** A presented refresh token that may be ours: current format with a valid MAC, or legacy format (refresh_tokens). */
+type PresentedToken =
+  | { readonly format: 'current'; readonly claims: RefreshTokenClaims; readonly hash: Buffer }
+  | { readonly format: 'legacy'; readonly hash: Buffer };
+
 export const successorAssociatedData = (sessionId: string, generation: number) => `refresh-successor:${sessionId}:${generation}`;
 
 /** Refresh-token rotation with replay and reuse detection (DESIGN.md decision 4). */
@@ -52,6 +58,7 @@ export class SessionRefreshService {
     private readonly throttle: SessionLoginThrottle,
     private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
+    private readonly tokens: RefreshTokens,
     private readonly cipher: DataCipher,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -68,10 +75,14 @@ export class SessionRefreshService {
     deviceKey: DeviceKey | undefined,
   ): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
     await this.throttle.assertRefreshAllowed(client.ipAddress);
-    if (!isWellFormedRefreshToken(presentedToken)) throw invalidRefreshToken();
+    if (!mayBeRefreshToken(presentedToken)) throw invalidRefreshToken();
+    // Before the transaction: loading the key is a query of its own (once per process).
+    const tokens = await this.tokens.codec();
+    const presented = identify(tokens, presentedToken);
+    if (!presented) throw invalidRefreshToken();
 
     const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
-      const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
+      const locked = await this.lockPresented(tx, presented);
       if (!locked) return { ok: false, error: invalidRefreshToken(), events: [] };
       const now = this.clock.now();
       const decision = this.decide(locked, now);
@@ -111,7 +122,7 @@ export class SessionRefreshService {
         }
         case 'rotate': {
           const generation = locked.rotation.generation + 1;
-          const refreshToken = generateRefreshToken();
+          const refreshToken = tokens.mint({ sessionId: session.id, generation });
           const touched = { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) };
           // The devices' message is written by the rotation's own statement, so it is built from
           // what that statement will make of the session.
@@ -166,9 +177,11 @@ export class SessionRefreshService {
    * whoever took a copy dispose of the evidence. False when the token is not one of ours.
    */
   async revoke(presentedToken: string, client: ClientInfo, deviceKey?: DeviceKey): Promise<boolean> {
-    if (!isWellFormedRefreshToken(presentedToken)) return false;
+    if (!mayBeRefreshToken(presentedToken)) return false;
+    const presented = identify(await this.tokens.codec(), presentedToken);
+    if (!presented) return false;
     const events = await this.sessions.transaction(async (tx): Promise<DomainEvent[] | undefined> => {
-      const locked = await this.rotations.lockByToken(tx, hashToken(presentedToken));
+      const locked = await this.lockPresented(tx, presented);
       if (!locked) return undefined;
       const now = this.clock.now();
       const decision = this.decide(locked, now);
@@ -192,6 +205,19 @@ export class SessionRefreshService {
     if (!events) return false;
     this.userChange.published(events);
     return true;
+  }
+
+  /**
+   * The presented token's session, locked (user, then session), with the generation the token is
+   * in it; undefined when it is no token of a session we have. A session that does not exist and
+   * a token the session does not recognise are the same answer, so nothing tells them apart.
+   */
+  private async lockPresented(tx: EntityManager, presented: PresentedToken): Promise<LockedRotation | undefined> {
+    if (presented.format === 'legacy') return this.rotations.lockByLegacyToken(tx, presented.hash);
+    const locked = await this.rotations.lockForRefresh(tx, presented.claims.sessionId);
+    if (!locked) return undefined;
+    const generation = recognisedGeneration(presented.claims.generation, presented.hash, locked.rotation.generation, locked.tokenHashes);
+    return generation === undefined ? undefined : { ...locked, presentedGeneration: generation };
   }
 
   private decide(locked: LockedRotation, now: Date): RefreshDecision {
@@ -219,6 +245,19 @@ export class SessionRefreshService {
       this.terminator.ended(change, ended ? [ended] : []);
     });
   }
+}
+
+/** Either format's shape: what fails this is refused before anything else is asked. */
+const mayBeRefreshToken = (token: string): boolean => isLegacyRefreshToken(token) || hasCurrentRefreshTokenFormat(token);
+
+/**
+ * Undefined for what cannot be one of our refresh tokens, decided without the database: a
+ * forged or altered current-format token fails its MAC here.
+ */
+function identify(tokens: RefreshTokenCodec, presentedToken: string): PresentedToken | undefined {
+  if (isLegacyRefreshToken(presentedToken)) return { format: 'legacy', hash: hashToken(presentedToken) };
+  const claims = tokens.read(presentedToken);
+  return claims && { format: 'current', claims, hash: hashToken(presentedToken) };
 }
 
 /** A live session bound to a device key, presented without a proof by that key. */

@@ -1,6 +1,13 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { SessionEndReason, SessionStatus } from './session.js';
-import { decideRefresh, replayGraceCutoff, type RefreshDecision, type RotationState } from './token-rotation.policy.js';
+import {
+  decideRefresh,
+  recognisedGeneration,
+  replayGraceCutoff,
+  type RefreshDecision,
+  type RotationState,
+} from './token-rotation.policy.js';
 
 const MINUTE = 60_000;
 const now = new Date('2026-11-28T12:00:00Z');
@@ -92,5 +99,28 @@ describe('decideRefresh', () => {
   it('has no grace window when REFRESH_REUSE_GRACE is 0', () => {
     const sut = decideRefresh(session({ rotatedAt: now }), 2, now, { ...rules, reuseGraceMs: 0 });
     expect(sut).toEqual({ kind: 'reuse' });
+  });
+});
+
+describe('recognisedGeneration (a current-format token whose MAC checked out, in a session at generation 3)', () => {
+  const hash = (token: string) => createHash('sha256').update(token).digest();
+  const stored = { current: hash('current'), parent: hash('parent') };
+
+  it.each([
+    ['the current token', 3, 'current', 3],
+    ['the parent', 2, 'parent', 2],
+    ['a token of generation 3 that is not the stored one (minted by a rotation that never committed)', 3, 'other', undefined],
+    ['a token of generation 2 that is not the stored parent', 2, 'other', undefined],
+    ['the current token renumbered as the parent', 2, 'current', undefined],
+    ['any earlier generation: issued and superseded, so reuse follows', 1, 'anything', 1],
+    ['generation 0', 0, 'anything', 0],
+    ['a generation ahead (decideRefresh calls it invalid)', 4, 'anything', 4],
+  ])('%s', (_case, claimed, token, expected) => {
+    expect(recognisedGeneration(claimed, hash(token), 3, stored)).toBe(expected);
+  });
+
+  it('recognises no current-format current token or parent in a session whose hashes are of legacy tokens (null)', () => {
+    expect(recognisedGeneration(3, hash('current'), 3, { current: null, parent: null })).toBeUndefined();
+    expect(recognisedGeneration(2, hash('parent'), 3, { current: hash('current'), parent: null })).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { expiryAt } from './session-expiry.policy.js';
 
@@ -12,6 +13,14 @@ export interface RotationState {
   readonly committedGeneration: number;
   /** When the current token's parent was rotated; null while generation 0 is current. */
   readonly rotatedAt: Date | null;
+}
+
+/** The only refresh-token hashes a session keeps; null where that token is of the legacy format. */
+export interface StoredTokenHashes {
+  /** SHA-256 of the current generation's token. */
+  readonly current: Buffer | null;
+  /** SHA-256 of the current token's parent: the one earlier token a replay answers. */
+  readonly parent: Buffer | null;
 }
 
 export interface RotationRules {
@@ -71,4 +80,32 @@ export function decideRefresh(
  */
 export function replayGraceCutoff(now: Date, rules: Pick<RotationRules, 'reuseGraceMs'>): Date {
   return new Date(now.getTime() - rules.reuseGraceMs);
+}
+
+/**
+ * The generation a current-format token whose MAC checked out counts as in its session, for
+ * decideRefresh; undefined when it is no token of the session (answered as invalid).
+ *
+ * The current token and its parent, the two a refresh hands out a successor for, must also be
+ * the very token stored by hash: nothing beyond the MAC (a leaked server secret) can rotate or
+ * replay. A MAC-valid token of those generations that is not stored was minted in a transaction
+ * that never committed, so nobody ever received it. Any earlier generation needs no storage:
+ * only the service can have minted "session S, generation g", and it hands a token out only
+ * after its generation committed, so it was issued and has been superseded, which is reuse.
+ * A generation ahead of the session's was never issued; decideRefresh calls it invalid.
+ */
+export function recognisedGeneration(
+  claimedGeneration: number,
+  presentedHash: Buffer,
+  currentGeneration: number,
+  stored: StoredTokenHashes,
+): number | undefined {
+  if (claimedGeneration === currentGeneration) return sameHash(presentedHash, stored.current) ? claimedGeneration : undefined;
+  if (claimedGeneration === currentGeneration - 1) return sameHash(presentedHash, stored.parent) ? claimedGeneration : undefined;
+  return claimedGeneration;
+}
+
+/** Constant time: a comparison's duration says nothing about how much of a stored hash a guess got right. */
+function sameHash(presented: Buffer, stored: Buffer | null): boolean {
+  return stored !== null && stored.length === presented.length && timingSafeEqual(presented, stored);
 }
