@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
-import { contentSecurityPolicy } from 'helmet';
+import { pageCsp } from '../http/page-csp.js';
 import metadata from '../metadata.js';
 import { errorResponsesOf, SECURITY } from './api-docs.decorators.js';
 import { ErrorResponse } from './error.responses.js';
@@ -105,22 +105,7 @@ export async function buildOpenApiDocument(app: NestExpressApplication): Promise
  * style attribute of its own; style cannot run code.
  */
 function apiDocsCsp() {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      scriptSrcAttr: ["'none'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
-  });
+  return pageCsp({ styleSrc: ["'self'", "'unsafe-inline'"], fontSrc: ["'self'", 'data:'], connectSrc: ["'self'"] });
 }
 
 /**

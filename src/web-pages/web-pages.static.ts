@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { contentSecurityPolicy } from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { pageCsp } from '../http/page-csp.js';
 
 /** Where the account page is served. */
 export const ACCOUNT_PAGE_PATH = '/account';
@@ -42,33 +42,13 @@ const thisServiceOverWebSocket = (request: IncomingMessage) => {
   return SAFE_HOST.test(host) ? `ws://${host} wss://${host}` : '';
 };
 
-/**
- * The policy both pages share, in every environment: their own hashed files only, no inline
- * script, connections only to this service over HTTP and graphql-ws, no framing.
- */
-function pageCsp(production: boolean, page: { styleSrc: string[]; fontSrc: string[]; workerSrc?: string[] }): RequestHandler {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      scriptSrcAttr: ["'none'"],
-      styleSrc: page.styleSrc,
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: page.fontSrc,
-      connectSrc: ["'self'", thisServiceOverWebSocket],
-      ...(page.workerSrc ? { workerSrc: page.workerSrc } : {}),
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      ...(production ? { upgradeInsecureRequests: [] } : {}),
-    },
-  }) as RequestHandler;
+/** The policy both pages share, in every environment: connections only to this service over HTTP and graphql-ws. */
+function webPageCsp(production: boolean, page: { styleSrc: string[]; fontSrc: string[]; workerSrc?: string[] }): RequestHandler {
+  return pageCsp({ ...page, connectSrc: ["'self'", thisServiceOverWebSocket], upgradeInsecureRequests: production });
 }
 
 /** The account page has no inline style either. */
-const accountPageCsp = (production: boolean) => pageCsp(production, { styleSrc: ["'self'"], fontSrc: ["'self'"] });
+const accountPageCsp = (production: boolean) => webPageCsp(production, { styleSrc: ["'self'"], fontSrc: ["'self'"] });
 
 /**
  * GraphiQL's editor (Monaco) writes <style> elements at run time for its themes and decorations,
@@ -77,7 +57,7 @@ const accountPageCsp = (production: boolean) => pageCsp(production, { styleSrc: 
  * workers are files of ours (no blob: workers).
  */
 const graphiqlCsp = (production: boolean) =>
-  pageCsp(production, { styleSrc: ["'self'", "'unsafe-inline'"], fontSrc: ["'self'", 'data:'], workerSrc: ["'self'"] });
+  webPageCsp(production, { styleSrc: ["'self'", "'unsafe-inline'"], fontSrc: ["'self'", 'data:'], workerSrc: ["'self'"] });
 
 /** Vite puts a content hash in every asset's name; the HTML must be fetched again to find new ones. */
 function cacheHeaders(immutable: boolean) {

@@ -76,8 +76,8 @@ export interface Replay {
  * The refresh rotation, the service's busiest write, in two statements: one that finds and
  * locks, one that writes. Every statement is a round trip to the database, and round trips
  * (not SQL work) are what a rotation costs, so the user lock, the token lookup, the session lock
- * and the device read share one statement, and the new token, the session, the device's
- * last-seen time, the user's event version and the activity entry share the other. It therefore reads and writes
+ * and the device read share one statement, and the session (with the new token's hash), the device's
+ * last-seen time, the user's event version, the activity entry and the outbox row share the other. It therefore reads and writes
  * the users', devices' and activity tables itself, the one place in the session module that does.
  * A replay, rarer, adds its activity entry as a statement of its own; the encrypted successor the
  * rotation keeps for replays is deleted here too, once nothing can replay it.

@@ -11,6 +11,10 @@ const ROTATION_COLUMNS = `refresh_generation AS "refreshGeneration", refresh_com
   refresh_rotated_at AS "refreshRotatedAt", refresh_successor_ciphertext AS "refreshSuccessorCiphertext",
   refresh_token_hash AS "refreshTokenHash", refresh_parent_hash AS "refreshParentHash"`;
 
+/** The locking CTE's user columns, named so that they cannot clash with the session's. */
+const OWNER_COLUMNS = `u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
+            u.event_version AS owner_version, u.disabled_at AS owner_disabled_at`;
+
 const LOCKED_USER_COLUMNS = `owner_email AS "userEmail", owner_roles AS "userRoles", owner_created_at AS "userCreatedAt", owner_version AS "userVersion",
           owner_disabled_at AS "userDisabledAt"`;
 
@@ -20,8 +24,7 @@ const LOCKED_USER_COLUMNS = `owner_email AS "userEmail", owner_roles AS "userRol
  * has produced, and so locked, its user row. One statement, by primary key: no token index.
  */
 export const LOCK_BY_SESSION_SQL = `WITH owner AS (
-     SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
-            u.event_version AS owner_version, u.disabled_at AS owner_disabled_at
+     SELECT ${OWNER_COLUMNS}
        FROM sessions s
        JOIN users u ON u.id = s.user_id
       WHERE s.id = $1
@@ -38,8 +41,7 @@ export const LOCK_BY_SESSION_SQL = `WITH owner AS (
  * with the table (ARCHITECTURE.md).
  */
 export const LOCK_BY_LEGACY_TOKEN_SQL = `WITH owner AS (
-     SELECT u.id AS owner_id, u.email AS owner_email, u.roles AS owner_roles, u.created_at AS owner_created_at,
-            u.event_version AS owner_version, u.disabled_at AS owner_disabled_at
+     SELECT ${OWNER_COLUMNS}
        FROM refresh_tokens t
        JOIN sessions s ON s.id = t.session_id
        JOIN users u ON u.id = s.user_id

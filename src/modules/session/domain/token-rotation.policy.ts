@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../../../common/opaque-token.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { expiryAt } from './session-expiry.policy.js';
 
@@ -107,5 +107,5 @@ export function recognisedGeneration(
 
 /** Constant time: a comparison's duration says nothing about how much of a stored hash a guess got right. */
 function sameHash(presented: Buffer, stored: Buffer | null): boolean {
-  return stored !== null && stored.length === presented.length && timingSafeEqual(presented, stored);
+  return stored !== null && constantTimeEqual(presented, stored);
 }
