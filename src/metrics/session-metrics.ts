@@ -188,7 +188,10 @@ export class SessionMetrics implements OnModuleInit {
     });
   }
 
-  /** Times `work` and counts its outcome, told from its result or the code of its error. */
+  /**
+   * Times `work` and counts its outcome, told from its result or the code of its error. The REST
+   * and GraphQL handlers wrap the service call in it: the services themselves know nothing of metrics.
+   */
   async timeRefresh<T>(work: () => Promise<T & { refreshOutcome: 'rotated' | 'replayed' }>): Promise<T> {
     const stop = this.refreshSeconds.startTimer();
     try {

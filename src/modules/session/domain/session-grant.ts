@@ -15,8 +15,11 @@ export interface SessionGrant {
   readonly accessTokenExpiresAt: Date;
   readonly refreshToken: string;
   readonly refreshTokenExpiresAt: Date;
-  /** For a refresh: whether the token rotated or its parent was answered again. */
-  readonly refreshOutcome?: 'rotated' | 'replayed';
+}
+
+/** What a refresh hands out, and whether the token rotated or its parent was answered again (a lost answer, retried). */
+export interface RefreshedGrant extends SessionGrant {
+  readonly refreshOutcome: 'rotated' | 'replayed';
 }
 
 /** A device key a request proved possession of (DPoP): its RFC 7638 thumbprint. */

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../config/app-config.js';
 import { SessionLoginThrottle, type FailureCount } from './session-login-throttle.js';
 
 /** Stands in for argon2id: long enough that simultaneous attempts overlap. */
-const CHECK_MS = 20;
+const CHECK_MS = 5;
 const ACCOUNT = 'victim@example.com';
 
 const throttle = (env: Record<string, string> = {}) => new SessionLoginThrottle(loadConfig({ LOG_LEVEL: 'silent', ...env }));

@@ -5,7 +5,6 @@ import { hashToken } from '../../../common/opaque-token.js';
 import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
 import { AppSecretRepository } from '../../../database/app-secret.repository.js';
 import { DomainEvents } from '../../../events/domain-events.js';
-import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { FakeTokenSigner } from '../../../../test/unit/fake-token-signer.js';
 import { FastPasswordHasher } from '../../../../test/unit/fast-password-hasher.js';
@@ -72,7 +71,6 @@ describe('SessionLoginService', () => {
         SessionTerminator,
         UserChange,
         SessionLoginThrottle,
-        SessionMetrics,
         UserService,
         RegistrationThrottle,
         DeviceService,

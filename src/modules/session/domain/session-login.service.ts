@@ -4,7 +4,6 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { accountDisabled } from '../../../common/domain-error.js';
 import { hashToken } from '../../../common/opaque-token.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
-import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import type { DeviceDescription } from '../../device/domain/device.js';
 import { sessionLifetimeFor } from '../../device/domain/device.policy.js';
 import { DeviceService } from '../../device/domain/device.service.js';
@@ -30,7 +29,6 @@ export class SessionLoginService {
     private readonly devices: DeviceService,
     private readonly signer: TokenSigner,
     private readonly tokens: RefreshTokens,
-    private readonly metrics: SessionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,16 +36,7 @@ export class SessionLoginService {
    * `deviceKey`: the key of a DPoP proof the login came with (checked, with a fresh server nonce):
    * the session is bound to it, and its refreshes and requests must prove possession of it.
    */
-  create(credentials: Credentials, description: DeviceDescription, client: ClientInfo, deviceKey?: DeviceKey): Promise<SessionGrant> {
-    return this.metrics.timeLogin(() => this.open(credentials, description, client, deviceKey));
-  }
-
-  private async open(
-    credentials: Credentials,
-    description: DeviceDescription,
-    client: ClientInfo,
-    deviceKey?: DeviceKey,
-  ): Promise<SessionGrant> {
+  async create(credentials: Credentials, description: DeviceDescription, client: ClientInfo, deviceKey?: DeviceKey): Promise<SessionGrant> {
     const user = await this.credentials.check(credentials, client);
     // The token names its session, so the session's id is chosen before it exists.
     const sessionId = randomUUID();

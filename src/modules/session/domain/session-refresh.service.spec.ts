@@ -8,7 +8,6 @@ import { AppSecretRepository } from '../../../database/app-secret.repository.js'
 import { InMemoryAppSecretRepository } from '../../../../test/unit/in-memory-app-secret-repository.js';
 import { APP_CONFIG, loadConfig } from '../../../config/app-config.js';
 import { DomainEvents } from '../../../events/domain-events.js';
-import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { ManualClock, MINUTE } from '../../../../test/helpers/manual-clock.js';
 import { FakeTokenSigner } from '../../../../test/unit/fake-token-signer.js';
 import {
@@ -67,7 +66,6 @@ describe('SessionRefreshService', () => {
         SessionTerminator,
         UserChange,
         SessionLoginThrottle,
-        SessionMetrics,
         DomainEvents,
         { provide: SessionRepository, useValue: sessions },
         { provide: SessionRotationRepository, useValue: new InMemorySessionRotationRepository(db) },

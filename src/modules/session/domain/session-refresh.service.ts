@@ -16,7 +16,7 @@ import type { User } from '../../user/domain/user.js';
 import type { Session } from './session.js';
 import { SessionEndReason, SessionStatus } from './session.js';
 import { deviceKeyRequired, invalidRefreshToken, refreshTokenReused, sessionEnded } from './session.errors.js';
-import { signedGrant, type DeviceKey, type SessionGrant } from './session-grant.js';
+import { signedGrant, type DeviceKey, type RefreshedGrant } from './session-grant.js';
 import { statusForEndReason } from './session-expiry.policy.js';
 import { decideRefresh, recognisedGeneration, type RefreshDecision } from './token-rotation.policy.js';
 import { RefreshTokens, type RefreshTokenCodec } from './refresh-tokens.js';
@@ -25,7 +25,6 @@ import { UserChange } from './user-change.js';
 import { refreshedMessage } from '../../realtime/domain/session-event.js';
 import { SessionLoginThrottle } from './session-login-throttle.js';
 import type { ClientInfo } from '../../../kernel/client-info.js';
-import { SessionMetrics } from '../../../metrics/session-metrics.js';
 
 type RefreshOutcome =
   | {
@@ -56,7 +55,6 @@ export class SessionRefreshService {
     private readonly terminator: SessionTerminator,
     private readonly userChange: UserChange,
     private readonly throttle: SessionLoginThrottle,
-    private readonly metrics: SessionMetrics,
     private readonly signer: TokenSigner,
     private readonly tokens: RefreshTokens,
     private readonly cipher: DataCipher,
@@ -65,15 +63,7 @@ export class SessionRefreshService {
   ) {}
 
   /** `deviceKey`: the key of the DPoP proof the refresh came with (checked, with a fresh nonce), if any. */
-  refresh(presentedToken: string, client: ClientInfo, deviceKey?: DeviceKey): Promise<SessionGrant> {
-    return this.metrics.timeRefresh(() => this.rotate(presentedToken, client, deviceKey));
-  }
-
-  private async rotate(
-    presentedToken: string,
-    client: ClientInfo,
-    deviceKey: DeviceKey | undefined,
-  ): Promise<SessionGrant & { refreshOutcome: 'rotated' | 'replayed' }> {
+  async refresh(presentedToken: string, client: ClientInfo, deviceKey?: DeviceKey): Promise<RefreshedGrant> {
     await this.throttle.assertRefreshAllowed(client.ipAddress);
     if (!mayBeRefreshToken(presentedToken)) throw invalidRefreshToken();
     // Before the transaction: loading the key is a query of its own (once per process).

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Public } from '../../../common/public.decorator.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import { DeviceService } from '../../device/domain/device.service.js';
 import type { Session } from '../domain/session.js';
 import type { Actor } from '../domain/session-grant.js';
@@ -34,6 +35,7 @@ export class SessionController {
     private readonly refresher: SessionRefreshService,
     private readonly devices: DeviceService,
     private readonly deviceKeys: DeviceKeyProofs,
+    private readonly metrics: SessionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -51,7 +53,7 @@ export class SessionController {
   @HttpCode(201)
   async create(@Body() body: CreateSessionInput, @Req() request: Request): Promise<SessionPayloadResponse> {
     const deviceKey = await this.deviceKeys.withFreshNonce(request);
-    return this.payload(await this.logins.create(body, body.device, clientInfoOf(request), deviceKey));
+    return this.payload(await this.metrics.timeLogin(() => this.logins.create(body, body.device, clientInfoOf(request), deviceKey)));
   }
 
   /**
@@ -68,7 +70,7 @@ export class SessionController {
   @HttpCode(200)
   async refresh(@Body() body: RefreshSessionInput, @Req() request: Request): Promise<SessionPayloadResponse> {
     const deviceKey = await this.deviceKeys.withFreshNonce(request);
-    return this.payload(await this.refresher.refresh(body.refreshToken, clientInfoOf(request), deviceKey));
+    return this.payload(await this.metrics.timeRefresh(() => this.refresher.refresh(body.refreshToken, clientInfoOf(request), deviceKey)));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Public } from '../../../common/public.decorator.js';
+import { SessionMetrics } from '../../../metrics/session-metrics.js';
 import type { GraphQLRequestContext } from '../../../graphql/request-context.js';
 import { DeviceLoader } from '../../device/presentation/device.loader.js';
 import { DeviceObjectType, toDeviceObject } from '../../device/presentation/device.type.js';
@@ -25,6 +26,7 @@ export class SessionResolver {
     private readonly refresher: SessionRefreshService,
     private readonly deviceLoader: DeviceLoader,
     private readonly deviceKeys: DeviceKeyProofs,
+    private readonly metrics: SessionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -37,7 +39,7 @@ export class SessionResolver {
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
     const deviceKey = await this.deviceKeys.withFreshNonce(context.req);
-    const grant = await this.logins.create(input, input.device, clientInfoOf(context.req), deviceKey);
+    const grant = await this.metrics.timeLogin(() => this.logins.create(input, input.device, clientInfoOf(context.req), deviceKey));
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
   }
 
@@ -50,7 +52,7 @@ export class SessionResolver {
     @Context() context: GraphQLRequestContext,
   ): Promise<SessionPayloadType> {
     const deviceKey = await this.deviceKeys.withFreshNonce(context.req);
-    const grant = await this.refresher.refresh(input.refreshToken, clientInfoOf(context.req), deviceKey);
+    const grant = await this.metrics.timeRefresh(() => this.refresher.refresh(input.refreshToken, clientInfoOf(context.req), deviceKey));
     return toSessionPayload(grant, this.config.sessionIdleTimeoutMs);
   }
 
