@@ -43,6 +43,12 @@ const GROWTH = quick ? [10_000, 100_000] : [10_000, 1_000_000];
 // 50 million took 33 minutes to seed on the two-core bench machine, longer than the rest of the
 // bench together: the full run seeds 10 million, a fifth of it, into the same month of partitions.
 const ACTIVITY_GROWTH = quick ? [50_000, 500_000] : [50_000, 10_000_000];
+/**
+ * `--activity-growth=<entries>` runs the activity-growth scenario alone, from ACTIVITY_GROWTH[0] to
+ * that many entries (the issue's 50 million), and writes bench/ACTIVITY-GROWTH-LARGE.md, which the
+ * full run's BENCHMARKS.md includes: it outlasts the rest of the bench, so it runs apart.
+ */
+const largeActivityGrowth = Number(process.argv.find((arg) => arg.startsWith('--activity-growth='))?.split('=')[1] ?? 0);
 /** Each chain's own history in the activity-growth scenario: a busy month's refreshes. */
 const CHAIN_HISTORY = 1_000;
 const root = join(import.meta.dirname, '..');
@@ -497,7 +503,7 @@ async function growth(common: Record<string, string>) {
  * ACTIVITY_GROWTH[1], seeded by SQL into a month of day partitions; each chain's user has
  * CHAIN_HISTORY entries of its own.
  */
-async function activityGrowth(common: Record<string, string>) {
+async function activityGrowth(common: Record<string, string>, sizes: readonly number[] = ACTIVITY_GROWTH) {
   const database = await createDatabase();
   const service = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url }, await freePort());
   const cpu = await meter(() => service.pid, database.url);
@@ -510,7 +516,7 @@ async function activityGrowth(common: Record<string, string>) {
     const signIn = () => Promise.all(emails.map((email, i) => client.login(email, PASSWORD, `bench-activity-device-${i}`)));
     const out: Record<string, { entries: number; seedSeconds: number; refresh: Throughput; page: Throughput }> = {};
     let seeded = 0;
-    for (const total of ACTIVITY_GROWTH) {
+    for (const total of sizes) {
       const seedStarted = performance.now();
       await seedActivity(database.url, seeded, total);
       if (seeded === 0)
@@ -589,13 +595,11 @@ async function flatStorage(common: Record<string, string>) {
   }
 }
 
-async function main() {
-  const started = Date.now();
-  const database = await createDatabase();
-  const key = randomBytes(32).toString('base64');
+/** The environment of every service the bench starts. */
+function commonEnvironment(): Record<string, string> {
   // The load generator is one client address with many users and, in the fan-out, a thousand sockets of one session.
-  const common = {
-    DATA_ENCRYPTION_KEY: key,
+  return {
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // One issuer for both instances: unset, each would name its own port and refuse the other's tokens.
     JWT_ISSUER: 'http://localhost:3000',
     REFRESH_RATE_LIMIT: '10000000',
@@ -604,6 +608,42 @@ async function main() {
     WS_MAX_CONNECTIONS_PER_USER: '10000',
     LOG_LEVEL: 'error',
   };
+}
+
+/** `--activity-growth=<entries>`: the activity-growth scenario alone, at that size. */
+async function largeActivityGrowthRun(entries: number) {
+  const started = Date.now();
+  log(`Tessera bench, activity growth to ${fmt(entries)} entries: ${RUNS} run(s) of ${DURATION_MS} ms per scenario`);
+  const grown = await activityGrowth(commonEnvironment(), [ACTIVITY_GROWTH[0], entries]);
+  const [small, large] = [grown[String(ACTIVITY_GROWTH[0])], grown[String(entries)]];
+  const ratios = {
+    refreshP50: large.refresh.p50Ms.median / small.refresh.p50Ms.median,
+    pageP50: large.page.p50Ms.median / small.page.p50Ms.median,
+  };
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const output = quick ? join(root, '.build', 'bench-quick') : root;
+  mkdirSync(join(output, 'bench'), { recursive: true });
+  writeFileSync(join(output, 'bench', 'activity-growth-large.json'), JSON.stringify({ machine, grown, ratios }, null, 2) + '\n');
+  writeFileSync(
+    join(output, 'bench', 'ACTIVITY-GROWTH-LARGE.md'),
+    `## Growth: the activity log at ${fmt(entries)} entries
+
+A run of its own (\`npm run bench -- --activity-growth=${entries}\`, ${new Date().toISOString().slice(0, 10)}, ${machine}):
+the scenario above, from ${fmt(ACTIVITY_GROWTH[0])} entries to ${fmt(entries)}.
+
+${activityGrowthTable(grown)}
+
+Refresh p50 at ${fmt(entries)} entries ÷ at ${fmt(ACTIVITY_GROWTH[0])}: ${fmt(ratios.refreshP50, 2)}×; activity page p50: ${fmt(ratios.pageP50, 2)}× (target ≤ 1.2× each: ${met(ratios.refreshP50 <= 1.2 && ratios.pageP50 <= 1.2)}).
+`,
+  );
+  log(`Wrote ${join(output, 'bench', 'ACTIVITY-GROWTH-LARGE.md')} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+async function main() {
+  if (largeActivityGrowth > 0) return largeActivityGrowthRun(largeActivityGrowth);
+  const started = Date.now();
+  const database = await createDatabase();
+  const common = commonEnvironment();
   // A's inspector is used for one thing: a full collection before each heap reading.
   const inspectorPort = await freePort();
   const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [
@@ -769,6 +809,7 @@ async function sequence<T>(count: number, work: () => Promise<T>): Promise<T[]> 
   return out;
 }
 
+const met = (ok: boolean) => (ok ? 'met' : '**not met**');
 const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const spread = (r: Repeated, digits = 0) => `${fmt(r.median, digits)} (${fmt(r.min, digits)}–${fmt(r.max, digits)})`;
 
@@ -797,7 +838,6 @@ function report(
     `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${cpuMs(t.cpuMsPerRequest.server)} | ${cpuMs(t.cpuMsPerRequest.postgres, postgresOtherwise)} | ${cpuMs(t.cpuMsPerRequest.loadGenerator)} | ${t.errors} |`;
   const peerRow = (label: string, t: Throughput) =>
     `| ${label} | ${spread(t.requestsPerSecond)} | ${spread(t.p50Ms, 2)} | ${spread(t.p99Ms, 2)} | ${cpuMs(t.cpuMsPerRequest.server)} | ${cpuMs(t.cpuMsPerRequest.loadGenerator)} | ${t.errors} |`;
-  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   const times = (value: number) => (Number.isNaN(value) ? '—' : `${fmt(value, 2)}×`);
   const [flatFirst, flatSecond] = flat.readings;
   const storageRow = (r: StorageReading) => {
@@ -889,15 +929,8 @@ month of day partitions (as the service creates them), plus ${fmt(CHAIN_HISTORY)
 chain's own user; REST refresh with 16 chains, and a page of the log (\`sessionActivity(first: 20)\`)
 with 16 connections.
 
-| activity entries | seeded in | refresh requests/s | refresh p50 ms | page requests/s | page p50 ms | errors |
-|---|---|---|---|---|---|---|
-${Object.values(activityGrown)
-  .map(
-    (g) =>
-      `| ${fmt(g.entries)} | ${fmt(g.seedSeconds, 1)} s | ${spread(g.refresh.requestsPerSecond)} | ${spread(g.refresh.p50Ms, 2)} | ${spread(g.page.requestsPerSecond)} | ${spread(g.page.p50Ms, 2)} | ${g.refresh.errors + g.page.errors} |`,
-  )
-  .join('\n')}
-
+${activityGrowthTable(activityGrown)}
+${included('ACTIVITY-GROWTH-LARGE.md')}
 ## Guarded query
 
 \`me { id }\` passes the guard (bearer token, signature, or the verified-token cache for a token
@@ -959,12 +992,26 @@ Heap per idle subscription (the service's used heap before and after opening the
 | embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres * 100)} % | (reported) |
 | device-bound (DPoP) refresh throughput, as a ratio to the bearer refresh (REST, 16 chains; the load generator signs a P-256 proof per refresh) | ${fmt(ratios.boundVsBearer * 100)} % | (reported) |
 | GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest * 100)} % | (reported) |
-${history()}`;
+${included('HISTORY.md')}`;
 }
 
-/** Before-and-after records of changes that moved these figures, kept by hand in bench/HISTORY.md. */
-function history(): string {
-  const path = join(root, 'bench', 'HISTORY.md');
+function activityGrowthTable(grown: Awaited<ReturnType<typeof activityGrowth>>): string {
+  return `| activity entries | seeded in | refresh requests/s | refresh p50 ms | page requests/s | page p50 ms | errors |
+|---|---|---|---|---|---|---|
+${Object.values(grown)
+  .map(
+    (g) =>
+      `| ${fmt(g.entries)} | ${fmt(g.seedSeconds, 1)} s | ${spread(g.refresh.requestsPerSecond)} | ${spread(g.refresh.p50Ms, 2)} | ${spread(g.page.requestsPerSecond)} | ${spread(g.page.p50Ms, 2)} | ${g.refresh.errors + g.page.errors} |`,
+  )
+  .join('\n')}`;
+}
+
+/**
+ * A file of bench/ included as it is: the large activity-growth run's report, and the
+ * before-and-after records of changes that moved these figures (HISTORY.md, kept by hand).
+ */
+function included(file: string): string {
+  const path = join(root, 'bench', file);
   return existsSync(path) ? `\n${readFileSync(path, 'utf8')}` : '';
 }
 
