@@ -15,6 +15,7 @@ import { PartitionActivity1764800000000 } from './migrations/1764800000000-parti
 import { AccountLifecycle1764900000000 } from './migrations/1764900000000-account-lifecycle.js';
 import { DeviceBoundSessions1765000000000 } from './migrations/1765000000000-device-bound-sessions.js';
 import { FlatRefreshTokens1765100000000 } from './migrations/1765100000000-flat-refresh-tokens.js';
+import { PartitionOutbox1765200000000 } from './migrations/1765200000000-partition-outbox.js';
 import { SessionOutboxEntity } from '../modules/realtime/data/session-outbox.entity.js';
 import { SessionActivityEntity } from '../modules/activity/data/session-activity.entity.js';
 import { SessionAlertEntity } from '../modules/alert/data/session-alert.entity.js';
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   AccountLifecycle1764900000000,
   DeviceBoundSessions1765000000000,
   FlatRefreshTokens1765100000000,
+  PartitionOutbox1765200000000,
 ];
 
 export interface ConnectionTarget {

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { preparedOn, preparedVariantOn, queryRows, queryUpdateOrDelete, type Queryable } from '../../../database/typed-query.js';
+import { DayPartitions } from '../../../database/day-partitions.js';
+import { preparedOn, preparedVariantOn, queryRows, type Queryable } from '../../../database/typed-query.js';
 import { REPLAYED_DETAILS, type AddressHistory, type SessionActivityFilter, type SessionActivityType } from '../domain/session-activity.js';
 
 const COLUMNS = `id, seq::text AS seq, user_id AS "userId", session_id AS "sessionId", type, occurred_at AS "occurredAt",
@@ -61,10 +62,14 @@ const ADDRESS_HISTORY_SQL = `SELECT ${addressHistoryColumns({ userId: '$1', ipAd
 
 @Injectable()
 export class SessionActivityRepository {
+  private readonly partitions: DayPartitions;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.partitions = new DayPartitions(db, 'session_activity');
+  }
 
   /** Newest first, ties broken by insertion order, so that paging sees every entry exactly once. */
   async list(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivityRow[]> {
@@ -113,83 +118,18 @@ export class SessionActivityRepository {
     return rows[0];
   }
 
-  /**
-   * Creates the day partitions that do not exist yet. A day another instance is creating at the
-   * same moment, or one an older partition already covers, is left as it is.
-   */
-  async createDayPartitions(days: readonly Date[]): Promise<number> {
-    const existing = await this.partitionNames();
-    let created = 0;
-    for (const day of days) {
-      const name = dayPartitionName(day);
-      if (existing.has(name)) continue;
-      const next = new Date(day.getTime() + DAY_MS);
-      try {
-        await this.db.query(
-          `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF session_activity FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
-        );
-        created += 1;
-      } catch (error) {
-        if (!isOverlapOrRace(error)) throw error;
-      }
-    }
-    return created;
+  /** Creates the day partitions that do not exist yet (DayPartitions.create). */
+  createDayPartitions(days: readonly Date[]): Promise<number> {
+    return this.partitions.create(days);
   }
 
-  /**
-   * Drops the day partitions that end at or before `cutoff`, whole: retention without deleting
-   * rows one by one. A partition still locked by a writer is left for the next pass rather than
-   * waited for.
-   */
-  async dropDayPartitionsBefore(cutoff: Date): Promise<string[]> {
-    const dropped: string[] = [];
-    for (const name of await this.partitionNames()) {
-      if (!/^session_activity_p[0-9]{8}$/.test(name)) continue;
-      const day = dayOfPartition(name);
-      if (day.getTime() + DAY_MS > cutoff.getTime()) continue;
-      await this.db.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '2s'`);
-        await tx.query(`DROP TABLE ${name}`);
-      });
-      dropped.push(name);
-    }
-    return dropped.sort();
+  /** Drops the day partitions that end at or before `cutoff`, whole: retention without deleting rows one by one. */
+  dropDayPartitionsBefore(cutoff: Date): Promise<string[]> {
+    return this.partitions.dropEndedBy(cutoff);
   }
 
   /** Row by row, only where whole days cannot be dropped: the default partition and the rows from before partitioning. */
-  async deleteUnpartitionedOlderThan(cutoff: Date): Promise<number> {
-    const existing = await this.partitionNames();
-    let deleted = 0;
-    for (const table of ['session_activity_default', 'session_activity_before_partitioning']) {
-      if (!existing.has(table)) continue;
-      const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM ${table} WHERE occurred_at < $1`, [cutoff]);
-      deleted += affected;
-    }
-    return deleted;
+  deleteUnpartitionedOlderThan(cutoff: Date): Promise<number> {
+    return this.partitions.deleteOutsideDaysWhere('occurred_at < $1', [cutoff]);
   }
-
-  /** The partitions session_activity has now, in one read. */
-  private async partitionNames(): Promise<Set<string>> {
-    const rows = await queryRows<{ name: string }>(
-      this.db,
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'session_activity'::regclass`,
-    );
-    return new Set(rows.map((row) => row.name));
-  }
-}
-
-const DAY_MS = 24 * 60 * 60_000;
-
-/** session_activity_pYYYYMMDD, the UTC day it holds. */
-export const dayPartitionName = (day: Date): string => `session_activity_p${day.toISOString().slice(0, 10).replaceAll('-', '')}`;
-
-const dayOfPartition = (name: string): Date => {
-  const digits = name.slice(-8);
-  return new Date(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`);
-};
-
-/** 42P07: created meanwhile by another instance; 42P17 / 23514: an existing partition already covers the day. */
-function isOverlapOrRace(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
-  return code === '42P07' || code === '42P17' || code === '23514';
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
+import { daysFrom } from '../../../database/day-partitions.js';
 import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { EntityManager } from 'typeorm';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
@@ -16,7 +17,6 @@ import {
 export const MAX_PAGE_SIZE = 100;
 /** Day partitions of the activity log created ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
-const DAY_MS = 24 * 60 * 60_000;
 
 export interface ActivityPage {
   readonly entries: readonly { readonly cursor: string; readonly node: SessionActivity }[];
@@ -90,9 +90,7 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
    */
   async maintain(): Promise<{ created: number; dropped: string[]; deleted: number }> {
     const now = this.clock.now();
-    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-    const days = Array.from({ length: PARTITION_DAYS_AHEAD + 1 }, (_, i) => new Date(today + i * DAY_MS));
-    const created = await this.activity.createDayPartitions(days);
+    const created = await this.activity.createDayPartitions(daysFrom(now, PARTITION_DAYS_AHEAD));
     const cutoff = new Date(now.getTime() - this.config.activityRetentionMs);
     const dropped = await this.activity.dropDayPartitionsBefore(cutoff);
     const deleted = await this.activity.deleteUnpartitionedOlderThan(cutoff);

@@ -22,7 +22,8 @@ export class SessionOutboxEntity {
   @Column({ type: 'json' })
   payload: unknown;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  /** Part of the key because the table is partitioned by it (one partition per day). */
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { reviveDates } from '../../../events/event-bus.js';
+import { DayPartitions, daysFrom } from '../../../database/day-partitions.js';
 import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
 import type { SessionEventMessage } from '../domain/session-event.js';
 
@@ -27,9 +28,23 @@ const revived = (row: { payload: SessionEventMessage; version: number }): Sessio
   version: row.version,
 });
 
+/** Day partitions of the outbox created ahead of today. */
+export const OUTBOX_PARTITION_DAYS_AHEAD = 2;
+
+/** What one upkeep pass of the outbox did. */
+export interface OutboxUpkeep {
+  readonly created: number;
+  readonly dropped: string[];
+  readonly deleted: number;
+}
+
 @Injectable()
 export class SessionOutboxRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly partitions: DayPartitions;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.partitions = new DayPartitions(db, 'session_outbox');
+  }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -82,8 +97,24 @@ export class SessionOutboxRepository {
     return rows.map((row) => revived(row));
   }
 
-  async deleteSentBefore(cutoff: Date): Promise<number> {
-    const { affected } = await queryUpdateOrDelete(this.db, `DELETE FROM session_outbox WHERE sent_at < $1`, [cutoff]);
-    return affected;
+  /**
+   * The outbox's upkeep: today's partition and the next days' exist before anything is written to
+   * them; a day whose rows were all sent before `sentCutoff` (the day ended before it) goes whole,
+   * and a day that still holds an unsent row (the bus away for that long) stays until the relay
+   * has sent it. Elsewhere (the default partition, the rows from before partitioning) sent rows
+   * are deleted one by one.
+   */
+  async maintain(now: Date, sentCutoff: Date): Promise<OutboxUpkeep> {
+    const created = await this.partitions.create(daysFrom(now, OUTBOX_PARTITION_DAYS_AHEAD));
+    const dropped = await this.partitions.dropEndedBy(sentCutoff, async (tx, partition) => {
+      const [{ waiting }] = await queryRows<{ waiting: boolean }>(
+        tx,
+        `SELECT EXISTS (SELECT 1 FROM ${partition} WHERE sent_at IS NULL OR sent_at >= $1) AS waiting`,
+        [sentCutoff],
+      );
+      return !waiting;
+    });
+    const deleted = await this.partitions.deleteOutsideDaysWhere('sent_at < $1', [sentCutoff]);
+    return { created, dropped, deleted };
   }
 }

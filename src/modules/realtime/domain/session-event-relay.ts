@@ -4,7 +4,7 @@ import { Clock } from '../../../common/clock.js';
 import { DomainEvents } from '../../../events/domain-events.js';
 import { EventBus, userEventsChannel } from '../../../events/event-bus.js';
 import { SessionMetrics } from '../../../metrics/session-metrics.js';
-import { SessionOutboxRepository } from '../data/session-outbox.repository.js';
+import { SessionOutboxRepository, type OutboxUpkeep } from '../data/session-outbox.repository.js';
 
 /** Rows claimed per transaction. */
 const BATCH_SIZE = 200;
@@ -41,7 +41,10 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // The days' partitions exist before the first change is written, as the activity log's do.
+    this.lastPrune = this.clock.now().getTime();
+    await this.maintain();
     this.domainEvents.subscribe((event) => {
       if ('version' in event) this.wake();
     });
@@ -149,11 +152,16 @@ export class SessionEventRelay implements OnApplicationBootstrap, OnApplicationS
     return claimed;
   }
 
+  /** Creates the days ahead and retires the sent rows past OUTBOX_RETENTION, at start-up and once per sweep interval. */
   private async pruneNowAndThen(): Promise<void> {
-    const now = this.clock.now().getTime();
-    if (now - this.lastPrune < this.config.sessionSweepIntervalMs) return;
-    this.lastPrune = now;
-    await this.outbox.deleteSentBefore(new Date(now - this.config.outboxRetentionMs));
+    const now = this.clock.now();
+    if (now.getTime() - this.lastPrune < this.config.sessionSweepIntervalMs) return;
+    this.lastPrune = now.getTime();
+    await this.maintain(now);
+  }
+
+  maintain(now: Date = this.clock.now()): Promise<OutboxUpkeep> {
+    return this.outbox.maintain(now, new Date(now.getTime() - this.config.outboxRetentionMs));
   }
 
   private reportFailure(error: unknown): void {
