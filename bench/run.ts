@@ -6,7 +6,6 @@
  * more on a database seeded with many sessions.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -17,7 +16,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { freePort, ServiceProcess } from '../test/helpers/service-process.js';
-import { BenchClient, BoundDevice, postJson, type Grant } from './client.js';
+import { BenchClient, BoundDevice, postJson } from './client.js';
+import { openInspector } from './inspector.js';
+import { createDatabase, openSessions, PASSWORD, startPeer } from './harness.js';
 import { DeviceKey } from '../test/helpers/device-key.js';
 import { rotationCeiling, signatureCeiling } from './ceilings.js';
 import { runChains, runClosedLoop, type ChainRun } from './chains.js';
@@ -53,9 +54,7 @@ const largeActivityGrowth = Number(process.argv.find((arg) => arg.startsWith('--
 const CHAIN_HISTORY = 1_000;
 const root = join(import.meta.dirname, '..');
 const mainJs = join(root, 'dist', 'src', 'main.js');
-const serverUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const PASSWORD = 'bench password, long enough';
 
 interface Throughput {
   readonly requestsPerSecond: Repeated;
@@ -111,40 +110,6 @@ async function meter(server: () => number | undefined, databaseUrl?: string): Pr
 
 const results: Record<string, unknown> = {};
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
-/**
- * One session per user, as on a real service where each chain is somebody's phone: changes of
- * one user's sessions are serialised on purpose (their event versions), so chains sharing a user
- * would measure that queue instead of the service.
- */
-async function openSessions(client: BenchClient, count: number): Promise<Grant[]> {
-  const grants: Grant[] = [];
-  for (let i = 0; i < count; i++) {
-    const email = `bench-${randomUUID()}@example.com`;
-    await client.register(email, PASSWORD);
-    grants.push(await client.login(email, PASSWORD, `bench-device-${i}`));
-  }
-  return grants;
-}
 
 /**
  * WARMUP_MS of the scenario's load, then RUNS measured windows of DURATION_MS, each with the CPU
@@ -304,26 +269,10 @@ async function revocationPropagation(a: BenchClient, b: BenchClient) {
  * waiting would be counted, in either direction.
  */
 async function heapUsedAfterGc(inspectorPort: number): Promise<number> {
-  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  let nextId = 0;
-  const call = <T>(method: string) =>
-    new Promise<T>((resolve) => {
-      const id = ++nextId;
-      const onMessage = (data: WebSocket.RawData) => {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
-        const message = JSON.parse(text) as { id?: number; result: T };
-        if (message.id !== id) return;
-        socket.off('message', onMessage);
-        resolve(message.result);
-      };
-      socket.on('message', onMessage);
-      socket.send(JSON.stringify({ id, method }));
-    });
-  await call('HeapProfiler.collectGarbage');
-  const { usedSize } = await call<{ usedSize: number }>('Runtime.getHeapUsage');
-  socket.close();
+  const inspector = await openInspector(inspectorPort);
+  await inspector.call('HeapProfiler.collectGarbage');
+  const { usedSize } = await inspector.call<{ usedSize: number }>('Runtime.getHeapUsage');
+  inspector.close();
   return usedSize;
 }
 
@@ -416,32 +365,6 @@ async function fanOut(client: BenchClient, inspectorPort: number) {
 }
 
 /** The peer as a process of its own, like the service: tsx bench/peer.ts <port>. */
-async function startPeer(): Promise<{ baseUrl: string; pid: () => number | undefined; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'peer.ts'), String(port)], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('peer listening')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the peer exited: ${output}`)));
-  });
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    pid: () => (child.exitCode === null ? child.pid : undefined),
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 async function peerScenarios(concurrencies: number[]) {
   const peer = await startPeer();
@@ -992,7 +915,7 @@ Heap per idle subscription (the service's used heap before and after opening the
 | embedded refresh throughput, as a ratio to PostgreSQL | ${fmt(ratios.embeddedVsPostgres * 100)} % | (reported) |
 | device-bound (DPoP) refresh throughput, as a ratio to the bearer refresh (REST, 16 chains; the load generator signs a P-256 proof per refresh) | ${fmt(ratios.boundVsBearer * 100)} % | (reported) |
 | GraphQL refresh as a ratio to REST | ${fmt(ratios.graphqlVsRest * 100)} % | (reported) |
-${included('HISTORY.md')}`;
+${included('PROFILE.md')}${included('HISTORY.md')}`;
 }
 
 function activityGrowthTable(grown: Awaited<ReturnType<typeof activityGrowth>>): string {
