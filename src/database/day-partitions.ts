@@ -54,8 +54,8 @@ export class DayPartitions {
 
   /**
    * Drops the day partitions that end at or before `cutoff`, whole, oldest first; `mayDrop`, asked
-   * under the partition's lock, can keep one. A partition still locked by a writer is left for the
-   * next pass rather than waited for.
+   * under the partition's lock, can keep one. A partition still in use after a short wait is left
+   * for the next pass, as is one another instance has just dropped.
    */
   async dropEndedBy(
     cutoff: Date,
@@ -65,14 +65,19 @@ export class DayPartitions {
     for (const name of [...(await this.names())].sort()) {
       if (!this.dayName.test(name)) continue;
       if (dayOfPartition(name).getTime() + DAY_MS > cutoff.getTime()) continue;
-      const gone = await this.db.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '2s'`);
-        await tx.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
-        if (!(await mayDrop(tx, name))) return false;
-        await tx.query(`DROP TABLE ${name}`);
-        return true;
-      });
-      if (gone) dropped.push(name);
+      try {
+        const gone = await this.db.transaction(async (tx) => {
+          // Short: while the DROP waits for its lock, every writer of the table queues behind it.
+          await tx.query(`SET LOCAL lock_timeout = '200ms'`);
+          await tx.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+          if (!(await mayDrop(tx, name))) return false;
+          await tx.query(`DROP TABLE ${name}`);
+          return true;
+        });
+        if (gone) dropped.push(name);
+      } catch (error) {
+        if (!isBusyOrGone(error)) throw error;
+      }
     }
     return dropped;
   }
@@ -105,8 +110,17 @@ const dayOfPartition = (name: string): Date => {
   return new Date(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`);
 };
 
+const codeOf = (error: unknown): unknown =>
+  (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+
 /** 42P07: created meanwhile by another instance; 42P17 / 23514: an existing partition already covers the day. */
 function isOverlapOrRace(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  const code = codeOf(error);
   return code === '42P07' || code === '42P17' || code === '23514';
+}
+
+/** 55P03: still in use, left for the next pass; 42P01: dropped meanwhile by another instance. */
+function isBusyOrGone(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === '55P03' || code === '42P01';
 }

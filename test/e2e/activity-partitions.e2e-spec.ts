@@ -46,8 +46,9 @@ describe('activity partitions', () => {
     const secondDay = dayName(app.clock.now());
     app.clock.advance(2 * DAY);
 
+    // The service's own upkeep (every SESSION_SWEEP_INTERVAL) may run first and drop the day itself:
+    // what is asserted is the partitions there are afterwards, whichever pass dropped them.
     const upkeep = await app.tessera.app.get(SessionActivityService).maintain();
-    expect(upkeep.dropped).toContain(firstDay);
     expect(upkeep.dropped).not.toContain(secondDay);
     const names = await partitions();
     expect(names).not.toContain(firstDay);
