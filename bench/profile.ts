@@ -149,7 +149,10 @@ ${WINDOW_MS / 1000}-second window read from /proc (CPU of the main thread and of
 refresh) and a ${WINDOW_MS / 1000}-second window sampled every ${SAMPLING_MICROS} µs through the V8 inspector, whose split
 of the main thread's busy time by layer (self time: the function on top of the stack, by the file
 it is in) divides the first window's main-thread figure. PostgreSQL's CPU is not in it (see the
-refresh tables). CPU ms per refresh:
+refresh tables). The sampler sees where the thread is, not whether a core runs it: a native socket
+write also holds the moments the kernel hands the core to the process the write woke (PostgreSQL,
+on two cores), so the sockets row reads as what the round trips to the database cost the thread,
+more than as system calls. CPU ms per refresh:
 
 | layer | ${results.map((r) => r.label).join(' | ')} |
 |---|${results.map(() => '---').join('|')}|
