@@ -24,14 +24,31 @@ export class DayPartitions {
   constructor(
     private readonly db: DataSource,
     readonly table: string,
+    /**
+     * The tables the table's foreign keys point to (`users`). Adding or dropping a partition locks
+     * them too, after the partition; a change that holds one of them and then writes to the table
+     * would wait on the partition while the DDL waits on it: a deadlock, whose victim may be a
+     * user's login. Locking them first, with a short wait, orders every such pair the same way.
+     */
+    private readonly referenced: readonly string[],
   ) {
     this.dayName = new RegExp(`^${table}_p[0-9]{8}$`);
+  }
+
+  /** Runs partition DDL in a transaction that takes the referenced tables' locks first and waits 200 ms at most for any lock. */
+  private ddl<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      // Short: while DDL waits for a lock, every writer of the table queues behind it.
+      await tx.query(`SET LOCAL lock_timeout = '200ms'`);
+      for (const table of this.referenced) await tx.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
+      return work(tx);
+    });
   }
 
   /**
    * Creates the day partitions that do not exist yet. A day another instance is creating at the
    * same moment, or one an older partition (or rows in the default one) already covers, is left
-   * as it is.
+   * as it is; so is one whose locks are busy, for the next pass (days are made ahead).
    */
   async create(days: readonly Date[]): Promise<number> {
     const existing = await this.names();
@@ -41,12 +58,14 @@ export class DayPartitions {
       if (existing.has(name)) continue;
       const next = new Date(day.getTime() + DAY_MS);
       try {
-        await this.db.query(
-          `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${this.table} FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
+        await this.ddl((tx) =>
+          tx.query(
+            `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${this.table} FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
+          ),
         );
         created += 1;
       } catch (error) {
-        if (!isOverlapOrRace(error)) throw error;
+        if (!isOverlapOrRace(error) && !isBusyOrGone(error)) throw error;
       }
     }
     return created;
@@ -66,9 +85,7 @@ export class DayPartitions {
       if (!this.dayName.test(name)) continue;
       if (dayOfPartition(name).getTime() + DAY_MS > cutoff.getTime()) continue;
       try {
-        const gone = await this.db.transaction(async (tx) => {
-          // Short: while the DROP waits for its lock, every writer of the table queues behind it.
-          await tx.query(`SET LOCAL lock_timeout = '200ms'`);
+        const gone = await this.ddl(async (tx) => {
           await tx.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
           if (!(await mayDrop(tx, name))) return false;
           await tx.query(`DROP TABLE ${name}`);
@@ -119,8 +136,8 @@ function isOverlapOrRace(error: unknown): boolean {
   return code === '42P07' || code === '42P17' || code === '23514';
 }
 
-/** 55P03: still in use, left for the next pass; 42P01: dropped meanwhile by another instance. */
+/** 55P03: still in use, left for the next pass; 42P01: dropped meanwhile by another instance; 40P01: a deadlock's victim all the same. */
 function isBusyOrGone(error: unknown): boolean {
   const code = codeOf(error);
-  return code === '55P03' || code === '42P01';
+  return code === '55P03' || code === '42P01' || code === '40P01';
 }

@@ -3,23 +3,17 @@ import { DataSource } from 'typeorm';
 import { SessionActivityService } from '../../src/modules/activity/domain/session-activity.service.js';
 import { login, registerUser } from '../factories/session.factory.js';
 import { ACTIVITY } from '../helpers/operations.js';
-import { MINUTE } from '../helpers/manual-clock.js';
+import { dayPartitionName } from '../../src/database/day-partitions.js';
+import { DAY, partitionsOf } from '../helpers/partitions.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const DAY = 24 * 60 * MINUTE;
-const dayName = (at: Date) => `session_activity_p${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
+const dayName = (at: Date) => dayPartitionName('session_activity', at);
 
 /** Issue 17: the activity log is partitioned by day, created ahead and retired a whole day at a time. */
 describe('activity partitions', () => {
   let app: TestApp;
   let db: DataSource;
-  const partitions = async (): Promise<string[]> =>
-    (
-      await db.query(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'session_activity'::regclass ORDER BY c.relname`,
-      )
-    ).map((row: { name: string }) => row.name);
+  const partitions = () => partitionsOf(db, 'session_activity');
   const rowsIn = async (table: string): Promise<number> => (await db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
   beforeAll(async () => {

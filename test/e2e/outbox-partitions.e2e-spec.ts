@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { login, registerUser } from '../factories/session.factory.js';
+import { dayPartitionName } from '../../src/database/day-partitions.js';
 import { MINUTE } from '../helpers/manual-clock.js';
+import { DAY, partitionsOf } from '../helpers/partitions.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const DAY = 24 * 60 * MINUTE;
-const dayName = (at: Date) => `session_outbox_p${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
+const dayName = (at: Date) => dayPartitionName('session_outbox', at);
 
 /**
  * Issue 17: the outbox gets a row per change, refreshes included, so it is partitioned by day like
@@ -16,13 +17,7 @@ describe('outbox partitions', () => {
   let app: TestApp;
   let db: DataSource;
   let relay: SessionEventRelay;
-  const partitions = async (): Promise<string[]> =>
-    (
-      await db.query(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'session_outbox'::regclass ORDER BY c.relname`,
-      )
-    ).map((row: { name: string }) => row.name);
+  const partitions = () => partitionsOf(db, 'session_outbox');
   const rowsIn = async (table: string, userId?: string): Promise<number> =>
     (await db.query(`SELECT count(*)::int AS n FROM ${table}${userId ? ' WHERE user_id = $1' : ''}`, userId ? [userId] : []))[0].n;
 

@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { SessionEventRelay } from '../../src/modules/realtime/domain/session-event-relay.js';
 import { login, registerUser } from '../factories/session.factory.js';
-import { MINUTE } from '../helpers/manual-clock.js';
+import { dayPartitionName } from '../../src/database/day-partitions.js';
+import { DAY } from '../helpers/partitions.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-
-const DAY = 24 * 60 * MINUTE;
-const dayName = (at: Date) => `session_outbox_p${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
 
 /**
  * A day's partition is dropped under a lock, which another connection may hold for a while: only
@@ -31,7 +29,7 @@ describe('outbox partitions under concurrent use', () => {
     const user = await registerUser(app.graphql);
     await login(app.graphql, user);
     await relay.flush();
-    const busyDay = dayName(app.clock.now());
+    const busyDay = dayPartitionName('session_outbox', app.clock.now());
     // The test runs the upkeep itself.
     relay.hold(true);
     app.clock.advance(3 * DAY);

@@ -68,7 +68,7 @@ export class SessionActivityRepository {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.partitions = new DayPartitions(db, 'session_activity');
+    this.partitions = new DayPartitions(db, 'session_activity', ['users']);
   }
 
   /** Newest first, ties broken by insertion order, so that paging sees every entry exactly once. */

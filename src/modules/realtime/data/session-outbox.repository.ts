@@ -43,7 +43,7 @@ export class SessionOutboxRepository {
   private readonly partitions: DayPartitions;
 
   constructor(@InjectDataSource() private readonly db: DataSource) {
-    this.partitions = new DayPartitions(db, 'session_outbox');
+    this.partitions = new DayPartitions(db, 'session_outbox', ['users']);
   }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
