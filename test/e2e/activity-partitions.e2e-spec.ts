@@ -31,6 +31,32 @@ describe('activity partitions', () => {
     expect(await rowsIn('session_activity_default')).toBe(0);
   });
 
+  it('pages newest first across days exactly as one long page reads them', async () => {
+    const user = await registerUser(app.graphql);
+    let reader = await login(app.graphql, user);
+    // Three days of sign-ins, a few a day, with quiet days between: pages end inside a day and across days.
+    for (const gap of [0, DAY, 2 * DAY]) {
+      app.clock.advance(gap);
+      for (let i = 0; i < 3; i++) reader = await login(app.graphql, user);
+    }
+    const read = async (first: number, after?: string) =>
+      (await app.graphql.data(ACTIVITY, { first, after }, reader.tokens.accessToken)).sessionActivity as {
+        edges: { node: { id: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    const whole = (await read(100)).edges.map((edge) => edge.node.id);
+    expect(whole.length).toBeGreaterThan(10);
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await read(2, after);
+      paged.push(...page.edges.map((edge) => edge.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor!;
+    }
+    expect(paged).toEqual(whole);
+  });
+
   it('drops whole days past ACTIVITY_RETENTION, keeps the newer ones, and creates the days ahead on each sweep', async () => {
     const user = await registerUser(app.graphql);
     const first = await login(app.graphql, user);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { Clock } from '../../../common/clock.js';
-import { daysFrom } from '../../../database/day-partitions.js';
+import { DAY_MS, daysFrom } from '../../../database/day-partitions.js';
 import { DomainError, forbidden } from '../../../common/domain-error.js';
 import type { EntityManager } from 'typeorm';
 import { isAdmin, type Actor } from '../../session/domain/session-grant.js';
@@ -68,10 +68,25 @@ export class SessionActivityService implements OnApplicationBootstrap, OnApplica
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw new DomainError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE_SIZE}.`, { fields: ['first'] });
     }
-    const rows = await this.activity.list({ ...filter, userId }, first + 1, after === undefined ? undefined : decodeCursor(after));
+    const rows = await this.newestFirst({ ...filter, userId }, first + 1, after === undefined ? undefined : decodeCursor(after));
     const page = rows.slice(0, first);
     const entries = page.map(({ seq: _seq, ...node }, index) => ({ cursor: encodeCursor(page[index]), node }));
     return { entries, hasNextPage: rows.length > first, endCursor: entries.at(-1)?.cursor ?? null };
+  }
+
+  /**
+   * Each day of the log is a partition of its own, and a page over all of them descends every
+   * day's index. The day before the cursor (or before now) holds a whole page for anyone active,
+   * so it is asked alone first, and only a page it cannot fill asks the whole range. Both give the
+   * same page: whatever lies outside that day is older than everything it returned.
+   */
+  private async newestFirst(filter: SessionActivityFilter, limit: number, after?: ActivityPosition): Promise<SessionActivityRow[]> {
+    const lastDay = new Date((after?.occurredAt ?? this.clock.now()).getTime() - DAY_MS);
+    if (!filter.since || filter.since < lastDay) {
+      const recent = await this.activity.list({ ...filter, since: lastDay }, limit, after);
+      if (recent.length === limit) return recent;
+    }
+    return this.activity.list(filter, limit, after);
   }
 
   /**
