@@ -534,15 +534,16 @@ async function flatStorage(common: Record<string, string>) {
 async function vacuumUnlessAutovacuum(databaseUrl: string): Promise<() => Promise<void>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const { rows } = await client.query<{ setting: string }>(`SELECT current_setting('autovacuum') AS setting`);
+  const { rows } = await client.query<{ setting: string; legacyTokens: boolean }>(
+    `SELECT current_setting('autovacuum') AS setting, to_regclass('refresh_tokens') IS NOT NULL AS "legacyTokens"`,
+  );
   await client.end();
   if (rows[0].setting === 'on') return () => Promise.resolve();
+  const tables = rows[0].legacyTokens ? 'sessions, refresh_tokens' : 'sessions';
   return async () => {
     const vacuuming = new pg.Client({ connectionString: databaseUrl });
     await vacuuming.connect();
-    await vacuuming.query(`VACUUM sessions`);
-    if ((await vacuuming.query<{ t: string | null }>(`SELECT to_regclass('refresh_tokens')::text AS t`)).rows[0].t)
-      await vacuuming.query(`VACUUM refresh_tokens`);
+    await vacuuming.query(`VACUUM ${tables}`);
     await vacuuming.end();
   };
 }

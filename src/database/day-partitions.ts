@@ -23,7 +23,7 @@ export class DayPartitions {
 
   constructor(
     private readonly db: DataSource,
-    readonly table: string,
+    private readonly table: string,
     /**
      * The tables the table's foreign keys point to (`users`). Adding or dropping a partition locks
      * them too, after the partition; a change that holds one of them and then writes to the table
@@ -112,7 +112,7 @@ export class DayPartitions {
   }
 
   /** The partitions the table has now, in one read. */
-  async names(): Promise<Set<string>> {
+  private async names(): Promise<Set<string>> {
     const rows = await queryRows<{ name: string }>(
       this.db,
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`,

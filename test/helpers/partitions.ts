@@ -1,7 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { MINUTE } from './manual-clock.js';
-
-export const DAY = 24 * 60 * MINUTE;
+export { DAY_MS as DAY } from '../../src/database/day-partitions.js';
 
 /** The partitions of a partitioned table, by name. */
 export async function partitionsOf(db: DataSource, table: string): Promise<string[]> {

@@ -23,7 +23,7 @@ export function tesseraFetcher(location: Pick<Location, 'origin' | 'protocol' | 
  * name of the tab it left ("Unknown operation named Register."). The name goes only when the
  * document has no operation of that name; a document of one operation then runs that one.
  */
-export function withKnownOperationName(params: FetcherParams): FetcherParams {
+function withKnownOperationName(params: FetcherParams): FetcherParams {
   let names: string[];
   try {
     names = parse(params.query).definitions.flatMap((definition) =>
