@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { reviveDates } from '../../../events/event-bus.js';
 import { DayPartitions, daysFrom } from '../../../database/day-partitions.js';
-import { queryRows, queryUpdateOrDelete } from '../../../database/typed-query.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { preparedOn, queryRows, queryUpdateOrDelete, type PreparedStatement } from '../../../database/typed-query.js';
 import type { SessionEventMessage } from '../domain/session-event.js';
 
 /** A claimed row, with the lowest version of its user still waiting (its own, or one another relay holds). */
@@ -28,6 +29,23 @@ const revived = (row: { payload: SessionEventMessage; version: number }): Sessio
   version: row.version,
 });
 
+/**
+ * Locks up to $1 unsent rows that no other relay holds, in each user's version order, each with
+ * the lowest version of its user still waiting.
+ */
+const CLAIM_SQL = `SELECT o.user_id AS "userId", o.version, o.payload,
+          (SELECT min(e.version) FROM session_outbox e WHERE e.user_id = o.user_id AND e.sent_at IS NULL) AS "firstUnsent"
+     FROM session_outbox o
+    WHERE o.sent_at IS NULL
+    ORDER BY o.user_id, o.version
+    LIMIT $1
+      FOR UPDATE SKIP LOCKED`;
+
+/** Marks rows sent at $3: user $1[i]'s version $2[i]. */
+const MARK_SENT_SQL = `UPDATE session_outbox o SET sent_at = $3
+     FROM unnest($1::uuid[], $2::integer[]) AS sent(user_id, version)
+    WHERE o.user_id = sent.user_id AND o.version = sent.version`;
+
 /** Day partitions of the outbox created ahead of today. */
 export const OUTBOX_PARTITION_DAYS_AHEAD = 2;
 
@@ -41,9 +59,18 @@ export interface OutboxUpkeep {
 @Injectable()
 export class SessionOutboxRepository {
   private readonly partitions: DayPartitions;
+  // Prepared: the relay sends both once per pass, and planning them over the outbox's day
+  // partitions costs PostgreSQL more than running them (bench/HISTORY.md).
+  private readonly claimStatement: PreparedStatement | string;
+  private readonly markStatement: PreparedStatement | string;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.partitions = new DayPartitions(db, 'session_outbox', ['users']);
+    this.claimStatement = preparedOn(config.database.kind, 'tessera_outbox_claim', CLAIM_SQL);
+    this.markStatement = preparedOn(config.database.kind, 'tessera_outbox_mark_sent', MARK_SENT_SQL);
   }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
@@ -62,17 +89,7 @@ export class SessionOutboxRepository {
    * when every earlier one of its user has been.
    */
   async claim(tx: EntityManager, limit: number): Promise<ClaimedRow[]> {
-    const rows = await queryRows<ClaimedRow>(
-      tx,
-      `SELECT o.user_id AS "userId", o.version, o.payload,
-              (SELECT min(e.version) FROM session_outbox e WHERE e.user_id = o.user_id AND e.sent_at IS NULL) AS "firstUnsent"
-         FROM session_outbox o
-        WHERE o.sent_at IS NULL
-        ORDER BY o.user_id, o.version
-        LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
-      [limit],
-    );
+    const rows = await queryRows<ClaimedRow>(tx, this.claimStatement, [limit]);
     return rows.map((row) => ({ ...row, payload: revived(row) }));
   }
 
@@ -80,9 +97,7 @@ export class SessionOutboxRepository {
     if (rows.length === 0) return;
     await queryUpdateOrDelete(
       tx,
-      `UPDATE session_outbox o SET sent_at = $3
-         FROM unnest($1::uuid[], $2::integer[]) AS sent(user_id, version)
-        WHERE o.user_id = sent.user_id AND o.version = sent.version`,
+      this.markStatement,
       [rows.map((row) => row.userId), rows.map((row) => row.version), now],
     );
   }
