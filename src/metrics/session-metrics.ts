@@ -76,6 +76,14 @@ export class SessionMetrics implements OnModuleInit {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly rotations = new Counter({
+    name: 'tessera_refresh_rotations_total',
+    help:
+      'Refresh-token rotations by how they committed: unlocked (a read, then one write on condition that nothing changed) or ' +
+      'locked (under the user and session row locks: a change came in between, or the refresh raised an alert).',
+    labelNames: ['path'],
+    registers: [this.registry],
+  });
   private readonly reuse = new Counter({
     name: 'tessera_refresh_token_reuse_total',
     help: 'Refresh-token reuse detections (each ends a session).',
@@ -146,6 +154,7 @@ export class SessionMetrics implements OnModuleInit {
     // Every known series from the start, at 0: rate() and increase() need a sample from before
     // the first event, and a dashboard shows 0 rather than "no data" for what has not happened.
     for (const outcome of REFRESH_OUTCOMES) this.refreshes.labels({ outcome }).inc(0);
+    for (const path of ['unlocked', 'locked']) this.rotations.labels({ path }).inc(0);
     for (const reason of LOGIN_FAILURE_REASONS) this.loginFailures.labels({ reason }).inc(0);
     for (const reason of [...Object.keys(SESSION_END_REASONS).map(labelValue), UNKNOWN_END_REASON]) {
       this.sessionsEnded.labels({ reason }).inc(0);
@@ -192,11 +201,12 @@ export class SessionMetrics implements OnModuleInit {
    * Times `work` and counts its outcome, told from its result or the code of its error. The REST
    * and GraphQL handlers wrap the service call in it: the services themselves know nothing of metrics.
    */
-  async timeRefresh<T>(work: () => Promise<T & { refreshOutcome: 'rotated' | 'replayed' }>): Promise<T> {
+  async timeRefresh<T>(work: () => Promise<T & { refreshOutcome: 'rotated' | 'replayed'; decidedUnderLocks: boolean }>): Promise<T> {
     const stop = this.refreshSeconds.startTimer();
     try {
       const result = await work();
       this.refreshes.inc({ outcome: result.refreshOutcome });
+      if (result.refreshOutcome === 'rotated') this.rotations.inc({ path: result.decidedUnderLocks ? 'locked' : 'unlocked' });
       return result;
     } catch (error) {
       this.refreshes.inc({ outcome: refreshOutcomeOf(error) });

@@ -349,6 +349,28 @@ describe('refresh-token hardening', () => {
       ]);
     });
 
+    it('commits a rotation that raises nothing with a read and one conditional write, and one that raises an alert under the locks', async () => {
+      const rotations = async () => {
+        const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+        const count = (path: string) =>
+          Number(text.match(new RegExp(`^tessera_refresh_rotations_total\\{path="${path}"\\} (\\S+)$`, 'm'))?.[1]);
+        return { unlocked: count('unlocked'), locked: count('locked') };
+      };
+      const session = await login(app.graphql, await registerUser(app.graphql));
+      const before = await rotations();
+
+      // A new address: NEW_IP_ADDRESS commits with the rotation, so the rotation takes the locks.
+      const fromNewAddress = await refreshFrom(session.tokens.refreshToken, '192.0.2.40');
+      const afterNewAddress = await rotations();
+      await refreshFrom(fromNewAddress.tokens.refreshToken, '192.0.2.40');
+      const afterKnownAddress = await rotations();
+
+      expect(afterNewAddress).toEqual({ unlocked: before.unlocked, locked: before.locked + 1 });
+      expect(afterKnownAddress).toEqual({ unlocked: before.unlocked + 1, locked: before.locked + 1 });
+      const { sessionAlerts } = await app.graphql.data(ALERTS, {}, fromNewAddress.tokens.accessToken);
+      expect(sessionAlerts).toEqual([expect.objectContaining({ type: 'NEW_IP_ADDRESS', sessionId: session.session.id })]);
+    });
+
     it('still raises NEW_IP_ADDRESS when the successor is used from an address that only a replay came from', async () => {
       const victim = await registerUser(app.graphql);
       const session = await login(app.graphql, victim);

@@ -301,6 +301,18 @@ describe('SessionAlertMonitor', () => {
       expect(db.statements).not.toContain('SessionActivityRepository.addressHistory');
       expect(versionOf()).toBe(2);
     });
+    it('tells in advance which refreshes can go without a transaction of their own: those that raise nothing', () => {
+      const session = seedSession(db, { user, device: seedDevice(db, user) }).session;
+      const device = seedDevice(db, user);
+      const refreshed = (recorded: { hasEarlierActivity: boolean; ipSeenRecently: boolean }, client: ClientInfo) =>
+        ({ type: 'SESSION_REFRESHED', version: 1, session, device, recorded, client }) as const;
+
+      expect(userChange.recordsItself(refreshed({ hasEarlierActivity: true, ipSeenRecently: true }, PHONE))).toBe(true);
+      expect(userChange.recordsItself(refreshed({ hasEarlierActivity: false, ipSeenRecently: false }, PHONE))).toBe(true);
+      expect(userChange.recordsItself(refreshed({ hasEarlierActivity: true, ipSeenRecently: false }, PHONE))).toBe(false);
+      // Any other event's rules may ask the log, so only its change can tell.
+      expect(userChange.recordsItself({ type: 'SESSION_ENDED', version: 1, session: revokedByAdmin() })).toBe(false);
+    });
   });
 
   describe('any other event', () => {

@@ -35,6 +35,11 @@ export class SessionAlertMonitor implements OnModuleInit, ChangeWatcher {
     }
   }
 
+  /** Only a refresh's context comes without a query (its statement asked the log), so only it can be told in advance. */
+  addsNothingTo(written: DomainEvent): boolean {
+    return written.type === 'SESSION_REFRESHED' && alertsFor(written, written.recorded).length === 0;
+  }
+
   private async contextFor(change: ChangeScope, event: DomainEvent): Promise<AlertContext> {
     if (event.type === 'DEVICE_REGISTERED') {
       const opened = change.events.find((other) => other.type === 'SESSION_CREATED' && other.device.id === event.device.id);

@@ -32,6 +32,11 @@ export class SessionEventOutbox implements OnModuleInit, ChangeWatcher {
     }
   }
 
+  /** A written event's outbox row is its own statement's. */
+  addsNothingTo(): boolean {
+    return true;
+  }
+
   private async devicesOfEndedSessions(change: ChangeScope, events: readonly DomainEvent[]): Promise<Map<string, Device>> {
     const ids = new Set(events.flatMap((event) => (event.type === 'SESSION_ENDED' ? [event.session.deviceId] : [])));
     const devices = await this.devices.getByIds([...ids], change.tx);

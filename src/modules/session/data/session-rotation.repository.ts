@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { preparedOn, queryRows, queryUpdateOrDelete, type PreparedStatement } from '../../../database/typed-query.js';
 import { Role } from '../../../kernel/role.js';
 import type { AddressHistoryRow } from '../../activity/data/session-activity.repository.js';
-import { REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
+import { ADDRESS_USE_TYPES, REPLAYED_DETAILS, SessionActivityType, type AddressHistory } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
 import { toDevice, type PrefixedDeviceRow } from '../../device/data/device.repository.js';
 import type { User } from '../../user/domain/user.js';
@@ -16,9 +16,13 @@ import {
   FORGET_SPENT_SUCCESSORS_SQL,
   LOCK_BY_LEGACY_TOKEN_SQL,
   LOCK_BY_SESSION_SQL,
+  READ_FOR_REFRESH_SQL,
   RECORD_REPLAY_SQL,
+  ROTATE_IF_UNCHANGED_SQL,
   ROTATE_SQL,
+  rotateIfUnchangedParameters,
   rotateParameters,
+  type ReadRotationState,
   type RotationWrite,
 } from './session-rotation.sql.js';
 
@@ -41,6 +45,9 @@ interface LockedRotationRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly userVersion: number;
 }
 
+/** READ_FOR_REFRESH_SQL's row: LOCK_BY_SESSION_SQL's, with what the log holds about the address. */
+type ReadRotationRow = LockedRotationRow & AddressHistoryRow;
+
 /** ROTATE_SQL's row: the session after the rotation, the user's reserved event version, and what the log held before. */
 interface RotatedSessionRow extends SessionRow, AddressHistoryRow {
   readonly version: number;
@@ -62,6 +69,18 @@ export interface LockedSession {
 /** A presented refresh token's session, locked, and the generation the token was recognised as. */
 export interface LockedRotation extends LockedSession {
   readonly presentedGeneration: number;
+}
+
+/** A session read for a refresh without its locks, with what the log held about the client's address. */
+export interface ReadSession extends LockedSession {
+  readonly recorded: AddressHistory;
+}
+
+/** A rotation's outcome: the session after it, the user's event version it took, and what the log held before. */
+export interface Rotated {
+  readonly session: Session;
+  readonly version: number;
+  readonly recorded: AddressHistory;
 }
 
 export interface Replay {
@@ -87,6 +106,8 @@ export class SessionRotationRepository {
   private readonly lockStatement: PreparedStatement | string;
   private readonly legacyLockStatement: PreparedStatement | string;
   private readonly rotateStatement: PreparedStatement | string;
+  private readonly readStatement: PreparedStatement | string;
+  private readonly rotateIfUnchangedStatement: PreparedStatement | string;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -95,6 +116,35 @@ export class SessionRotationRepository {
     this.lockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock', LOCK_BY_SESSION_SQL);
     this.legacyLockStatement = preparedOn(config.database.kind, 'tessera_rotation_lock_legacy', LOCK_BY_LEGACY_TOKEN_SQL);
     this.rotateStatement = preparedOn(config.database.kind, 'tessera_rotation_write', ROTATE_SQL);
+    this.readStatement = preparedOn(config.database.kind, 'tessera_rotation_read', READ_FOR_REFRESH_SQL);
+    this.rotateIfUnchangedStatement = preparedOn(config.database.kind, 'tessera_rotation_write_if_unchanged', ROTATE_IF_UNCHANGED_SQL);
+  }
+
+  /**
+   * The session a current-format token names, read outside any transaction and without locks,
+   * with the log's answer about `ipAddress` (from `addressKnownSince` up to `now`); undefined if
+   * there is no such session. What a refresh decides on before rotateIfUnchanged.
+   */
+  async readForRefresh(sessionId: string, at: { ipAddress: string | null; addressKnownSince: Date; now: Date }): Promise<ReadSession | undefined> {
+    const rows = await queryRows<ReadRotationRow>(this.db, this.readStatement, [
+      sessionId,
+      at.ipAddress,
+      at.addressKnownSince,
+      at.now,
+      ADDRESS_USE_TYPES,
+    ]);
+    const row = rows[0];
+    return row && { ...toLockedSession(row), recorded: { hasEarlierActivity: row.hasEarlierActivity, ipSeenRecently: row.ipSeenRecently } };
+  }
+
+  /**
+   * rotate, outside any transaction, for a refresh decided on readForRefresh: one statement that
+   * writes everything only if what `read` says still holds, and otherwise nothing (undefined).
+   */
+  async rotateIfUnchanged(write: RotationWrite, read: ReadRotationState & { recorded: AddressHistory }): Promise<Rotated | undefined> {
+    const rows = await queryRows<SessionRow & { readonly version: number }>(this.db, this.rotateIfUnchangedStatement, rotateIfUnchangedParameters(write, read));
+    const row = rows[0];
+    return row && { session: toSession(row), version: row.version, recorded: read.recorded };
   }
 
   /** The session a current-format token names, locked (user, then session); undefined if there is no such session. */
@@ -116,7 +166,7 @@ export class SessionRotationRepository {
    * proves the client holds it, so n is committed; the statement's generation condition makes a
    * second successor impossible.
    */
-  async rotate(tx: EntityManager, write: RotationWrite): Promise<{ session: Session; version: number; recorded: AddressHistory }> {
+  async rotate(tx: EntityManager, write: RotationWrite): Promise<Rotated> {
     const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, rotateParameters(write));
     const row = rows[0];
     // The caller holds the lock and read generation n, so this cannot happen; if it did, the

@@ -20,6 +20,8 @@ export interface SessionGrant {
 /** What a refresh hands out, and whether the token rotated or its parent was answered again (a lost answer, retried). */
 export interface RefreshedGrant extends SessionGrant {
   readonly refreshOutcome: 'rotated' | 'replayed';
+  /** Decided in the locking transaction rather than by a read and a conditional write (SessionRefreshService). */
+  readonly decidedUnderLocks: boolean;
 }
 
 /** A device key a request proved possession of (DPoP): its RFC 7638 thumbprint. */

@@ -195,6 +195,59 @@ describe('SessionRefreshService', () => {
       ]);
     });
 
+    it('rotates in two round trips and no transaction of its own when nothing else happens: a read, then one write', async () => {
+      const { session, refreshToken } = signedIn();
+      const first = await sut.refresh(refreshToken, PHONE);
+      db.statements.splice(0);
+
+      const second = await sut.refresh(first.refreshToken, PHONE);
+
+      expect(second.refreshOutcome).toBe('rotated');
+      expect(db.statements).toEqual(['SessionRotationRepository.readForRefresh', 'SessionRotationRepository.rotateIfUnchanged']);
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(2);
+      expect(outboxRows(db).map((row) => row.version)).toEqual([1, 2]);
+    });
+
+    it('decides again under the locks, and rotates once, when another change of the user lands between its read and its write', async () => {
+      const { session, refreshToken } = signedIn();
+      // Another device signs in at that moment: a change of the user's, with its own event version.
+      db.interleave('SessionRotationRepository.rotateIfUnchanged', (tables) => {
+        const owner = tables.users.get(session.userId)!;
+        tables.users.set(owner.id, { ...owner, eventVersion: owner.eventVersion + 1 });
+      });
+
+      const grant = await sut.refresh(refreshToken, PHONE);
+
+      expect(grant.refreshOutcome).toBe('rotated');
+      expect(db.statements).toEqual(
+        expect.arrayContaining([
+          'SessionRotationRepository.rotateIfUnchanged',
+          'SessionRotationRepository.lockForRefresh',
+          'SessionRotationRepository.rotate',
+        ]),
+      );
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
+      expect(db.rows.users.get(session.userId)?.eventVersion).toBe(2);
+      expect(events.of('SESSION_REFRESHED').map((e) => e.version)).toEqual([2]);
+      expect(outboxRows(db).map((row) => [row.version, row.type])).toEqual([[2, 'SESSION_REFRESHED']]);
+      expect(refreshTokenActivity(session.id)).toHaveLength(1);
+    });
+
+    it('answers as the locks decide when the session ends between its read and its write: refused, nothing rotated', async () => {
+      const { session, refreshToken } = signedIn();
+      db.interleave('SessionRotationRepository.rotateIfUnchanged', (tables) => {
+        const row = tables.sessions.get(session.id)!;
+        tables.sessions.set(row.id, { ...row, status: SessionStatus.REVOKED, endReason: SessionEndReason.LOGOUT, endedAt: clock.now() });
+      });
+
+      await expect(sut.refresh(refreshToken, PHONE)).rejects.toMatchObject({ code: 'SESSION_REVOKED' });
+
+      expect(sessionRow(db, session.id).refreshGeneration).toBe(0);
+      expect(outboxRows(db)).toEqual([]);
+      expect(refreshTokenActivity(session.id)).toEqual([]);
+      expect(signer.requests).toEqual([]);
+    });
+
     it('keeps the device’s later last-seen time when another instance’s clock runs ahead', async () => {
       const ahead = new Date(START.getTime() + MINUTE);
       const { refreshToken } = signedIn();

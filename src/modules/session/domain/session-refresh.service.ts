@@ -8,7 +8,8 @@ import { accountDisabled } from '../../../common/domain-error.js';
 import { hashToken, hasCurrentRefreshTokenFormat, isLegacyRefreshToken, type RefreshTokenClaims } from '../../../common/opaque-token.js';
 import type { DomainEvent } from '../../../events/domain-events.js';
 import { TokenSigner } from '../../token/domain/token-signer.js';
-import { SessionRotationRepository, type LockedRotation } from '../data/session-rotation.repository.js';
+import { SessionRotationRepository, type LockedRotation, type LockedSession } from '../data/session-rotation.repository.js';
+import type { RotationWrite } from '../data/session-rotation.sql.js';
 import { SessionRepository } from '../data/session.repository.js';
 import { addressKnownSince } from '../../activity/domain/session-activity.js';
 import type { Device } from '../../device/domain/device.js';
@@ -36,13 +37,15 @@ type RefreshOutcome =
       readonly generation: number;
       readonly events: DomainEvent[];
       readonly rotated: boolean;
+      readonly underLocks: boolean;
     }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
+/** A current-format refresh token whose MAC checked out, with its hash. */
+type CurrentToken = { readonly format: 'current'; readonly claims: RefreshTokenClaims; readonly hash: Buffer };
+
 /** A presented refresh token that may be ours: current format with a valid MAC, or legacy format (refresh_tokens). */
-type PresentedToken =
-  | { readonly format: 'current'; readonly claims: RefreshTokenClaims; readonly hash: Buffer }
-  | { readonly format: 'legacy'; readonly hash: Buffer };
+type PresentedToken = CurrentToken | { readonly format: 'legacy'; readonly hash: Buffer };
 
 export const successorAssociatedData = (sessionId: string, generation: number) => `refresh-successor:${sessionId}:${generation}`;
 
@@ -71,81 +74,67 @@ export class SessionRefreshService {
     const presented = identify(tokens, presentedToken);
     if (!presented) throw invalidRefreshToken();
 
-    const outcome = await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
-      const locked = await this.lockPresented(tx, presented);
-      if (!locked) return { ok: false, error: invalidRefreshToken(), events: [] };
-      const now = this.clock.now();
-      const decision = this.decide(locked, now);
-      if (decision.kind === 'invalid') return { ok: false, error: invalidRefreshToken(), events: [] };
-      // Read under the user's lock with the token: the disable's own change ended the sessions.
-      if (locked.user.disabledAt) return { ok: false, error: accountDisabled(), events: [] };
-      const { session, user, device } = locked;
-      // Before anything the token could set off (reuse ends the session): without the device's
-      // key, a copied token changes nothing, and the device that holds the key goes on.
-      if (lacksBoundKey(locked, decision, deviceKey)) {
-        return { ok: false, error: deviceKeyRequired(), events: await this.refuseCopy(tx, locked, now, client) };
-      }
+    const outcome =
+      (presented.format === 'current' && (await this.rotateUnlocked(presented, tokens, client, deviceKey))) ||
+      (await this.sessions.transaction(async (tx): Promise<RefreshOutcome> => {
+        const locked = await this.lockPresented(tx, presented);
+        if (!locked) return { ok: false, error: invalidRefreshToken(), events: [] };
+        const now = this.clock.now();
+        const decision = this.decide(locked, now);
+        if (decision.kind === 'invalid') return { ok: false, error: invalidRefreshToken(), events: [] };
+        // Read under the user's lock with the token: the disable's own change ended the sessions.
+        if (locked.user.disabledAt) return { ok: false, error: accountDisabled(), events: [] };
+        const { session, user, device } = locked;
+        // Before anything the token could set off (reuse ends the session): without the device's
+        // key, a copied token changes nothing, and the device that holds the key goes on.
+        if (lacksBoundKey(locked, decision, deviceKey)) {
+          return { ok: false, error: deviceKeyRequired(), events: await this.refuseCopy(tx, locked, now, client) };
+        }
 
-      switch (decision.kind) {
-        case 'ended':
-          return { ok: false, error: sessionEnded(decision.status), events: [] };
-        case 'expire':
-          return {
-            ok: false,
-            error: sessionEnded(SessionStatus.EXPIRED),
-            events: await this.end(tx, locked, decision.reason, now, client),
-          };
-        case 'reuse':
-          return {
-            ok: false,
-            error: refreshTokenReused(),
-            events: await this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client),
-          };
-        case 'replay': {
-          // Not a change: the client gets again what it was already given.
-          const generation = locked.rotation.generation;
-          // Only another instance whose clock runs ahead can have deleted it while the policy here still replays.
-          if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
-          const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
-          await this.rotations.recordReplay(tx, { session, now, ...client, activityId: randomUUID() });
-          return { ok: true, session, user, device, refreshToken: successor.toString('utf8'), generation, events: [], rotated: false };
+        switch (decision.kind) {
+          case 'ended':
+            return { ok: false, error: sessionEnded(decision.status), events: [] };
+          case 'expire':
+            return {
+              ok: false,
+              error: sessionEnded(SessionStatus.EXPIRED),
+              events: await this.end(tx, locked, decision.reason, now, client),
+            };
+          case 'reuse':
+            return {
+              ok: false,
+              error: refreshTokenReused(),
+              events: await this.end(tx, locked, SessionEndReason.REFRESH_TOKEN_REUSED, now, client),
+            };
+          case 'replay': {
+            // Not a change: the client gets again what it was already given.
+            const generation = locked.rotation.generation;
+            // Only another instance whose clock runs ahead can have deleted it while the policy here still replays.
+            if (!locked.successorCiphertext) return { ok: false, error: invalidRefreshToken(), events: [] };
+            const successor = this.cipher.decrypt(locked.successorCiphertext, successorAssociatedData(session.id, generation));
+            await this.rotations.recordReplay(tx, { session, now, ...client, activityId: randomUUID() });
+            return {
+              ok: true,
+              session,
+              user,
+              device,
+              refreshToken: successor.toString('utf8'),
+              generation,
+              events: [],
+              rotated: false,
+              underLocks: true,
+            };
+          }
+          case 'rotate': {
+            const next = this.nextGeneration(locked, tokens, now, client);
+            const { session: rotated, version, recorded } = await this.rotations.rotate(tx, next.write);
+            const events = await this.userChange.within(tx, { userId: user.id, version, now, client }, (change) =>
+              change.emitWritten({ type: 'SESSION_REFRESHED', version, session: rotated, device: next.device, recorded, client }),
+            );
+            return { ...next.outcome, session: rotated, events, underLocks: true };
+          }
         }
-        case 'rotate': {
-          const generation = locked.rotation.generation + 1;
-          const refreshToken = tokens.mint({ sessionId: session.id, generation });
-          const touched = { ...device, lastSeenAt: laterOf(device.lastSeenAt, now) };
-          // The devices' message is written by the rotation's own statement, so it is built from
-          // what that statement will make of the session.
-          const announced: Session = {
-            ...session,
-            lastActivityAt: laterOf(session.lastActivityAt, now),
-            ipAddress: client.ipAddress ?? session.ipAddress,
-            userAgent: client.userAgent ?? session.userAgent,
-          };
-          const {
-            session: rotated,
-            version,
-            recorded,
-          } = await this.rotations.rotate(tx, {
-            sessionId: session.id,
-            userId: session.userId,
-            deviceId: session.deviceId,
-            newGeneration: generation,
-            newTokenHash: hashToken(refreshToken),
-            successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
-            now,
-            ...client,
-            activityId: randomUUID(),
-            addressKnownSince: addressKnownSince(now),
-            event: refreshedMessage(announced, touched, now),
-          });
-          const events = await this.userChange.within(tx, { userId: user.id, version, now, client }, (change) =>
-            change.emitWritten({ type: 'SESSION_REFRESHED', version, session: rotated, device: touched, recorded, client }),
-          );
-          return { ok: true, session: rotated, user, device: touched, refreshToken, generation, events, rotated: true };
-        }
-      }
-    });
+      }));
 
     this.userChange.published(outcome.events);
     if (!outcome.ok) throw outcome.error;
@@ -158,7 +147,7 @@ export class SessionRefreshService {
       generation: outcome.generation,
       refreshToken: outcome.refreshToken,
     });
-    return { ...grant, refreshOutcome: outcome.rotated ? 'rotated' : 'replayed' };
+    return { ...grant, refreshOutcome: outcome.rotated ? 'rotated' : 'replayed', decidedUnderLocks: outcome.underLocks };
   }
 
   /**
@@ -195,6 +184,88 @@ export class SessionRefreshService {
     if (!events) return false;
     this.userChange.published(events);
     return true;
+  }
+
+  /**
+   * The common refresh, a rotation that raises no alert, in two round trips and no transaction:
+   * read, decide, then one statement that writes only if nothing it was decided on has changed
+   * (ROTATE_IF_UNCHANGED_SQL). Undefined, having written nothing, for everything else: a replay,
+   * reuse, an ended or unknown session, a missing device key, an alert to raise, or a change by
+   * anyone in between. The locking transaction then decides as it always has, so each answer is
+   * the one it would have given alone. A rotation costs four round trips that way (bench/HISTORY.md).
+   */
+  private async rotateUnlocked(
+    presented: CurrentToken,
+    tokens: RefreshTokenCodec,
+    client: ClientInfo,
+    deviceKey: DeviceKey | undefined,
+  ): Promise<RefreshOutcome | undefined> {
+    const now = this.clock.now();
+    const read = await this.rotations.readForRefresh(presented.claims.sessionId, {
+      ...client,
+      addressKnownSince: addressKnownSince(now),
+      now,
+    });
+    if (!read) return undefined;
+    const generation = recognisedGeneration(presented.claims.generation, presented.hash, read.rotation.generation, read.tokenHashes);
+    if (generation === undefined) return undefined;
+    const locked: LockedRotation = { ...read, presentedGeneration: generation };
+    const decision = this.decide(locked, now);
+    if (decision.kind !== 'rotate' || locked.user.disabledAt || lacksBoundKey(locked, decision, deviceKey)) return undefined;
+
+    const next = this.nextGeneration(locked, tokens, now, client);
+    const event = (session: Session, version: number): DomainEvent => ({
+      type: 'SESSION_REFRESHED',
+      version,
+      session,
+      device: next.device,
+      recorded: read.recorded,
+      client,
+    });
+    if (!this.userChange.recordsItself(event(next.announced, read.userVersion + 1))) return undefined;
+    const rotated = await this.rotations.rotateIfUnchanged(next.write, {
+      userVersion: read.userVersion,
+      tokenHash: presented.hash,
+      expiresAt: read.session.expiresAt,
+      deviceKeyThumbprint: read.session.deviceKeyThumbprint,
+      recorded: read.recorded,
+    });
+    if (!rotated) return undefined;
+    return { ...next.outcome, session: rotated.session, events: [event(rotated.session, rotated.version)], underLocks: false };
+  }
+
+  /**
+   * Generation n+1 of a session at generation n that a refresh rotates: the new token, the
+   * rotation's write, and the session and device as that write will leave them. The devices'
+   * message is written by the rotation's own statement, so it is built from what that statement
+   * will make of the session.
+   */
+  private nextGeneration(locked: LockedSession, tokens: RefreshTokenCodec, now: Date, client: ClientInfo) {
+    const { session, user } = locked;
+    const generation = locked.rotation.generation + 1;
+    const refreshToken = tokens.mint({ sessionId: session.id, generation });
+    const device = { ...locked.device, lastSeenAt: laterOf(locked.device.lastSeenAt, now) };
+    const announced: Session = {
+      ...session,
+      lastActivityAt: laterOf(session.lastActivityAt, now),
+      ipAddress: client.ipAddress ?? session.ipAddress,
+      userAgent: client.userAgent ?? session.userAgent,
+    };
+    const write: RotationWrite = {
+      sessionId: session.id,
+      userId: session.userId,
+      deviceId: session.deviceId,
+      newGeneration: generation,
+      newTokenHash: hashToken(refreshToken),
+      successorCiphertext: this.cipher.encrypt(refreshToken, successorAssociatedData(session.id, generation)),
+      now,
+      ...client,
+      activityId: randomUUID(),
+      addressKnownSince: addressKnownSince(now),
+      event: refreshedMessage(announced, device, now),
+    };
+    const outcome = { ok: true, user, device, refreshToken, generation, rotated: true } as const;
+    return { write, device, announced, outcome };
   }
 
   /**

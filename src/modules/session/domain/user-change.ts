@@ -14,6 +14,12 @@ import { UserChangeRepository, type OutboxEntry } from '../data/user-change.repo
 export interface ChangeWatcher {
   readonly stage: 'rules' | 'records';
   inTransaction(change: ChangeScope, events: readonly DomainEvent[]): Promise<void>;
+  /**
+   * True when inTransaction would add nothing to a change of this one event, written by its own
+   * statement (emitWritten). A watcher that cannot tell leaves it out, and such a change keeps its
+   * transaction.
+   */
+  addsNothingTo?(written: DomainEvent): boolean;
 }
 
 /** The transaction of one change to one user's sessions, devices or alerts, holding the user's lock. */
@@ -124,6 +130,15 @@ export class UserChange {
     await work(change);
     await this.finish(change);
     return change.events;
+  }
+
+  /**
+   * Whether a change of this one event, whose own statement writes its activity entry and its
+   * outbox row, leaves nothing else to write: no rule raises anything, no record adds anything.
+   * Such a change needs no transaction of its own around it (the refresh's rotation outside one).
+   */
+  recordsItself(written: DomainEvent): boolean {
+    return this.watchers.every((watcher) => watcher.addsNothingTo?.(written) ?? false);
   }
 
   /** For `within`'s caller, once its transaction has committed: tells this process's subscribers. */
