@@ -3,15 +3,21 @@ import { performance } from 'node:perf_hooks';
 import { JwtService } from '@nestjs/jwt';
 import pg from 'pg';
 import { hashToken, REFRESH_TOKEN_PREFIX } from '../src/common/opaque-token.js';
-import { addressKnownSince } from '../src/modules/activity/domain/session-activity.js';
+import { ADDRESS_USE_TYPES, addressKnownSince } from '../src/modules/activity/domain/session-activity.js';
 import { toDevice, type PrefixedDeviceRow } from '../src/modules/device/data/device.repository.js';
 import { refreshedMessage } from '../src/modules/realtime/domain/session-event.js';
-import { LOCK_BY_SESSION_SQL, ROTATE_SQL, rotateParameters } from '../src/modules/session/data/session-rotation.sql.js';
+import {
+  READ_FOR_REFRESH_SQL,
+  ROTATE_IF_UNCHANGED_SQL,
+  rotateIfUnchangedParameters,
+} from '../src/modules/session/data/session-rotation.sql.js';
 import { toSession, type SessionRow } from '../src/modules/session/data/session.repository.js';
 
-/** The columns of the locking statement the ceiling reads back. */
-interface LockedRow extends SessionRow, PrefixedDeviceRow<'device.'> {
+/** The columns of the refresh's read the ceiling uses. */
+interface ReadRow extends SessionRow, PrefixedDeviceRow<'device.'> {
   readonly refreshGeneration: number;
+  readonly refreshTokenHash: Buffer;
+  readonly userVersion: number;
 }
 
 /** RS256 signatures per second with what the service signs with: @nestjs/jwt's JwtService and a KeyObject. */
@@ -43,9 +49,10 @@ export async function signatureCeiling(durationMs: number): Promise<number> {
 
 /**
  * Refresh rotations per second done with raw `pg` and the service's own statements (the same
- * constants its repository sends): BEGIN, find and lock, write (with the activity entry and the outbox row), COMMIT, on real sessions opened
- * through the service, `refreshTokens.length` at a time, each locked by the session its token
- * names, as the service finds it. What the service adds on top (HTTP, JSON, signing, the MAC,
+ * constants its repository sends) for a rotation that raises nothing: the read, then the write on
+ * condition that nothing changed (with the activity entry and the outbox row), on real sessions
+ * opened through the service, `refreshTokens.length` at a time, each read by the session its
+ * token names, as the service finds it. What the service adds on top (HTTP, JSON, signing, the MAC,
  * alert rules) is what it costs. The successors written are random hashes: the ceiling never
  * presents them, so it has no use for the service's MAC key.
  */
@@ -60,30 +67,43 @@ export async function rotationCeiling(databaseUrl: string, refreshTokens: string
         const client = await pool.connect();
         try {
           const now = new Date();
-          await client.query('BEGIN');
           // Named, as the service sends them: PostgreSQL parses and plans each once per connection.
-          const { rows } = await client.query<LockedRow>({ name: 'tessera_rotation_lock', text: LOCK_BY_SESSION_SQL }, [sessionIds[chain]]);
-          const locked = rows[0];
-          if (!locked) throw new Error('the ceiling lost track of a session');
-          const session = toSession(locked);
-          await client.query(
-            { name: 'tessera_rotation_write', text: ROTATE_SQL },
-            rotateParameters({
-              sessionId: session.id,
-              userId: session.userId,
-              deviceId: session.deviceId,
-              newTokenHash: hashToken(randomBytes(32).toString('base64url')),
-              newGeneration: locked.refreshGeneration + 1,
-              now,
-              ipAddress: '127.0.0.1',
-              userAgent: 'tessera-bench',
-              successorCiphertext: randomBytes(96),
-              activityId: randomUUID(),
-              addressKnownSince: addressKnownSince(now),
-              event: refreshedMessage(session, toDevice(locked, 'device.'), now),
-            }),
+          const { rows } = await client.query<ReadRow>({ name: 'tessera_rotation_read', text: READ_FOR_REFRESH_SQL }, [
+            sessionIds[chain],
+            '127.0.0.1',
+            addressKnownSince(now),
+            now,
+            ADDRESS_USE_TYPES,
+          ]);
+          const read = rows[0];
+          if (!read) throw new Error('the ceiling lost track of a session');
+          const session = toSession(read);
+          const write = await client.query(
+            { name: 'tessera_rotation_write_if_unchanged', text: ROTATE_IF_UNCHANGED_SQL },
+            rotateIfUnchangedParameters(
+              {
+                sessionId: session.id,
+                userId: session.userId,
+                deviceId: session.deviceId,
+                newTokenHash: hashToken(randomBytes(32).toString('base64url')),
+                newGeneration: read.refreshGeneration + 1,
+                now,
+                ipAddress: '127.0.0.1',
+                userAgent: 'tessera-bench',
+                successorCiphertext: randomBytes(96),
+                activityId: randomUUID(),
+                addressKnownSince: addressKnownSince(now),
+                event: refreshedMessage(session, toDevice(read, 'device.'), now),
+              },
+              {
+                userVersion: read.userVersion,
+                tokenHash: read.refreshTokenHash,
+                expiresAt: session.expiresAt,
+                deviceKeyThumbprint: session.deviceKeyThumbprint,
+              },
+            ),
           );
-          await client.query('COMMIT');
+          if (write.rowCount !== 1) throw new Error('the ceiling’s rotation found its session changed');
           count += 1;
         } finally {
           client.release();
