@@ -14,12 +14,11 @@
  * refresh, p50 and p99; and each variant's medians as ratios of the first's.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BenchClient } from './client.js';
 import { runChains, type ChainRun } from './chains.js';
-import { createDatabase, openSessions } from './harness.js';
+import { benchServiceEnvironment, createDatabase, openSessions } from './harness.js';
 import { perRequest, postgresServerPids, startCpuWindow } from './process-cpu.js';
 import { percentile } from './stats.js';
 import { freePort, ServiceProcess } from '../test/helpers/service-process.js';
@@ -98,12 +97,8 @@ async function main() {
       const service = new ServiceProcess(
         mainJs ?? join(root, 'dist', 'src', 'main.js'),
         {
+          ...benchServiceEnvironment(),
           DATABASE_URL: database.url,
-          DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-          JWT_ISSUER: 'http://localhost:3000',
-          REFRESH_RATE_LIMIT: '10000000',
-          REGISTRATION_RATE_LIMIT: '100000',
-          LOG_LEVEL: 'error',
           ...env,
         },
         await freePort(),

@@ -10,6 +10,24 @@ const root = join(import.meta.dirname, '..');
 export const serverUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const PASSWORD = 'bench password, long enough';
 
+/**
+ * The environment every service the bench starts runs with (on top of its DATABASE_URL). The load
+ * generator is one client address with many users and, in the fan-out, a thousand sockets of one
+ * session, so the per-address and per-session limits are lifted.
+ */
+export function benchServiceEnvironment(): Record<string, string> {
+  return {
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // One issuer for every instance: unset, each would name its own port and refuse the others' tokens.
+    JWT_ISSUER: 'http://localhost:3000',
+    REFRESH_RATE_LIMIT: '10000000',
+    REGISTRATION_RATE_LIMIT: '100000',
+    WS_MAX_CONNECTIONS_PER_SESSION: '10000',
+    WS_MAX_CONNECTIONS_PER_USER: '10000',
+    LOG_LEVEL: 'error',
+  };
+}
+
 export async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });

@@ -11,13 +11,12 @@
  * costs CPU. Writes bench/PROFILE.md, which BENCHMARKS.md includes.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchClient } from './client.js';
 import { runChains } from './chains.js';
 import { layerTimes, LAYERS, type CpuProfile, type Layer } from './cpu-layers.js';
-import { createDatabase, openSessions, startPeer } from './harness.js';
+import { benchServiceEnvironment, createDatabase, openSessions, startPeer } from './harness.js';
 import { openInspector } from './inspector.js';
 import { mintPeerRefreshTokens, refreshAtPeer } from './peer.js';
 import { clockTicksPerSecond, readProcStat } from './process-cpu.js';
@@ -94,12 +93,8 @@ async function main() {
   const service = new ServiceProcess(
     join(root, 'dist', 'src', 'main.js'),
     {
+      ...benchServiceEnvironment(),
       DATABASE_URL: database.url,
-      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      JWT_ISSUER: 'http://localhost:3000',
-      REFRESH_RATE_LIMIT: '10000000',
-      REGISTRATION_RATE_LIMIT: '100000',
-      LOG_LEVEL: 'error',
     },
     await freePort(),
     [`--inspect=127.0.0.1:${tesseraInspector}`],

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +18,7 @@ import WebSocket from 'ws';
 import { freePort, ServiceProcess } from '../test/helpers/service-process.js';
 import { BenchClient, BoundDevice, postJson } from './client.js';
 import { openInspector } from './inspector.js';
-import { createDatabase, openSessions, PASSWORD, startPeer } from './harness.js';
+import { benchServiceEnvironment, createDatabase, openSessions, PASSWORD, startPeer } from './harness.js';
 import { DeviceKey } from '../test/helpers/device-key.js';
 import { rotationCeiling, signatureCeiling } from './ceilings.js';
 import { runChains, runClosedLoop, type ChainRun } from './chains.js';
@@ -558,26 +558,11 @@ async function vacuumUnlessAutovacuum(databaseUrl: string): Promise<() => Promis
   };
 }
 
-/** The environment of every service the bench starts. */
-function commonEnvironment(): Record<string, string> {
-  // The load generator is one client address with many users and, in the fan-out, a thousand sockets of one session.
-  return {
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    // One issuer for both instances: unset, each would name its own port and refuse the other's tokens.
-    JWT_ISSUER: 'http://localhost:3000',
-    REFRESH_RATE_LIMIT: '10000000',
-    REGISTRATION_RATE_LIMIT: '100000',
-    WS_MAX_CONNECTIONS_PER_SESSION: '10000',
-    WS_MAX_CONNECTIONS_PER_USER: '10000',
-    LOG_LEVEL: 'error',
-  };
-}
-
 /** `--activity-growth=<entries>`: the activity-growth scenario alone, at that size. */
 async function largeActivityGrowthRun(entries: number) {
   const started = Date.now();
   log(`Tessera bench, activity growth to ${fmt(entries)} entries: ${RUNS} run(s) of ${DURATION_MS} ms per scenario`);
-  const grown = await activityGrowth(commonEnvironment(), [ACTIVITY_GROWTH[0], entries]);
+  const grown = await activityGrowth(benchServiceEnvironment(), [ACTIVITY_GROWTH[0], entries]);
   const [small, large] = [grown[String(ACTIVITY_GROWTH[0])], grown[String(entries)]];
   const ratios = {
     refreshP50: large.refresh.p50Ms.median / small.refresh.p50Ms.median,
@@ -606,7 +591,7 @@ async function main() {
   if (largeActivityGrowth > 0) return largeActivityGrowthRun(largeActivityGrowth);
   const started = Date.now();
   const database = await createDatabase();
-  const common = commonEnvironment();
+  const common = benchServiceEnvironment();
   // A's inspector is used for one thing: a full collection before each heap reading.
   const inspectorPort = await freePort();
   const a = new ServiceProcess(mainJs, { ...common, DATABASE_URL: database.url, REDIS_URL: redisUrl }, await freePort(), [
