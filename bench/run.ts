@@ -806,7 +806,7 @@ ${RUNS} run(s) of ${DURATION_MS / 1000} s per scenario, each scenario after ${WA
 | ceiling | per second |
 |---|---|
 | RS256 signatures, @nestjs/jwt's \`JwtService\` with a \`KeyObject\`, one core | ${spread(signatures)} |
-| Refresh rotation transaction with raw \`pg\` (the service's statements), 16 clients | ${spread(rotations)} |
+| Refresh rotation with raw \`pg\` (the service's read and conditional write), 16 clients | ${spread(rotations)} |
 
 ## Refresh throughput and latency (chains: each client refreshes with the token it last got)
 
@@ -834,9 +834,9 @@ ${Object.entries(peer)
   .join('\n')}
 
 The rotation ceiling alone (the service's two statements of a rotation with raw \`pg\`: no HTTP, no
-JSON, no signature) is ${fmt((rotations.median / peer['peer-16'].requestsPerSecond.median) * 100)} % of the peer's 16-chain throughput on this machine: a
-refresh that commits to disk cannot match one that does not, so the ratio to the peer is bounded
-by that figure, whatever the service does above the database.
+JSON, no signature) is ${fmt((rotations.median / peer['peer-16'].requestsPerSecond.median) * 100)} % of the peer's 16-chain throughput on this machine, which
+writes nothing: the ratio to the peer is bounded by that figure, whatever the service does above
+the database, and the rest of the gap is the service's own work (see "Where a refresh's CPU goes").
 
 | ratio (same run) | 16 chains | 64 chains |
 |---|---|---|

@@ -42,6 +42,11 @@ import { SessionTerminator } from './session-terminator.js';
 import { UserChange } from './user-change.js';
 
 const defaults = loadConfig({});
+/** The configuration of a service on PostgreSQL (the unit tier's database stays in memory either way). */
+const ON_POSTGRES = {
+  DATABASE_URL: 'postgres://tessera@db.internal:5432/tessera',
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+};
 const GRACE = defaults.refreshReuseGraceMs;
 const IDLE = defaults.sessionIdleTimeoutMs;
 
@@ -195,7 +200,8 @@ describe('SessionRefreshService', () => {
       ]);
     });
 
-    it('rotates in two round trips and no transaction of its own when nothing else happens: a read, then one write', async () => {
+    it('rotates in two round trips and no transaction of its own on PostgreSQL when nothing else happens: a read, then one write', async () => {
+      await setUp(ON_POSTGRES);
       const { session, refreshToken } = signedIn();
       const first = await sut.refresh(refreshToken, PHONE);
       db.statements.splice(0);
@@ -208,7 +214,20 @@ describe('SessionRefreshService', () => {
       expect(outboxRows(db).map((row) => row.version)).toEqual([1, 2]);
     });
 
+    it('on the embedded database, rotates under the locks: its statements run in-process, where round trips cost next to nothing', async () => {
+      const { refreshToken } = signedIn();
+      db.statements.splice(0);
+
+      await sut.refresh(refreshToken, PHONE);
+
+      expect(db.statements.filter((statement) => statement.startsWith('SessionRotationRepository'))).toEqual([
+        'SessionRotationRepository.lockForRefresh',
+        'SessionRotationRepository.rotate',
+      ]);
+    });
+
     it('decides again under the locks, and rotates once, when another change of the user lands between its read and its write', async () => {
+      await setUp(ON_POSTGRES);
       const { session, refreshToken } = signedIn();
       // Another device signs in at that moment: a change of the user's, with its own event version.
       db.interleave('SessionRotationRepository.rotateIfUnchanged', (tables) => {
@@ -234,6 +253,7 @@ describe('SessionRefreshService', () => {
     });
 
     it('answers as the locks decide when the session ends between its read and its write: refused, nothing rotated', async () => {
+      await setUp(ON_POSTGRES);
       const { session, refreshToken } = signedIn();
       db.interleave('SessionRotationRepository.rotateIfUnchanged', (tables) => {
         const row = tables.sessions.get(session.id)!;
@@ -432,17 +452,24 @@ describe('SessionRefreshService', () => {
       expect(events.types).toEqual(['SESSION_REFRESHED']);
     });
 
-    it('of many concurrent refreshes with one token, rotates exactly once and replays that successor to the rest', async () => {
-      const { session, refreshToken } = signedIn();
+    it.each([
+      ['the embedded database', {}],
+      ['PostgreSQL (the losers read before the winner wrote)', 'postgres'],
+    ] as const)(
+      'of many concurrent refreshes with one token, rotates exactly once and replays that successor to the rest, on %s',
+      async (_, on) => {
+        if (on === 'postgres') await setUp(ON_POSTGRES);
+        const { session, refreshToken } = signedIn();
 
-      const grants = await Promise.all(Array.from({ length: 5 }, () => sut.refresh(refreshToken, PHONE)));
+        const grants = await Promise.all(Array.from({ length: 5 }, () => sut.refresh(refreshToken, PHONE)));
 
-      expect(grants.map((g) => g.refreshOutcome).sort()).toEqual(['replayed', 'replayed', 'replayed', 'replayed', 'rotated']);
-      expect(new Set(grants.map((g) => g.refreshToken)).size).toBe(1);
-      expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
-      expect(events.types).toEqual(['SESSION_REFRESHED']);
-      expect(outboxRows(db)).toHaveLength(1);
-    });
+        expect(grants.map((g) => g.refreshOutcome).sort()).toEqual(['replayed', 'replayed', 'replayed', 'replayed', 'rotated']);
+        expect(new Set(grants.map((g) => g.refreshToken)).size).toBe(1);
+        expect(sessionRow(db, session.id).refreshGeneration).toBe(1);
+        expect(events.types).toEqual(['SESSION_REFRESHED']);
+        expect(outboxRows(db)).toHaveLength(1);
+      },
+    );
 
     it('refuses with RATE_LIMITED, before looking at the token, once the address has used its refreshes for the minute', async () => {
       await setUp({ REFRESH_RATE_LIMIT: '1' });
