@@ -80,7 +80,7 @@ export class SessionMetrics implements OnModuleInit {
     name: 'tessera_refresh_rotations_total',
     help:
       'Refresh-token rotations by how they committed: unlocked (a read, then one write on condition that nothing changed) or ' +
-      'locked (under the user and session row locks: a change came in between, or the refresh raised an alert).',
+      'locked (under the user and session row locks: a change came in between, the refresh raised an alert, or the database is the embedded one).',
     labelNames: ['path'],
     registers: [this.registry],
   });
