@@ -1,17 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deviceInput, login, PASSWORD, refresh, registerUser } from '../factories/session.factory.js';
+import { metric } from '../helpers/metrics.js';
 import { CREATE_SESSION, ME } from '../helpers/operations.js';
 import { rest } from '../helpers/rest-client.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-
-/** Reads a Prometheus counter (summed over its labels, or for the given label set). */
-function metric(text: string, name: string, labels = ''): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}${labels ? `{${labels}}` : ''}`) && (labels || /^\S+(\{[^}]*\})? /.test(line)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 describe('what operators see', () => {
   let app: TestApp;

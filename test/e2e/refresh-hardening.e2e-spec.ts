@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { generateLegacyRefreshToken, hashToken } from '../../src/common/opaque-token.js';
 import { SessionSweeper } from '../../src/modules/session/domain/session-sweeper.js';
 import { login, refresh, registerUser, type LoginResult, type TestUser } from '../factories/session.factory.js';
+import { metric } from '../helpers/metrics.js';
 import { ACTIVITY, ALERTS, ME, REFRESH_SESSION, SESSION } from '../helpers/operations.js';
 import { rest } from '../helpers/rest-client.js';
 import { MINUTE, SECOND } from '../helpers/manual-clock.js';
@@ -352,8 +353,7 @@ describe('refresh-token hardening', () => {
     it('commits a rotation that raises nothing with a read and one conditional write on PostgreSQL, and one that raises an alert under the locks', async () => {
       const rotations = async () => {
         const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-        const count = (path: string) =>
-          Number(text.match(new RegExp(`^tessera_refresh_rotations_total\\{path="${path}"\\} (\\S+)$`, 'm'))?.[1]);
+        const count = (path: string) => metric(text, 'tessera_refresh_rotations_total', `path="${path}"`);
         return { unlocked: count('unlocked'), locked: count('locked') };
       };
       const session = await login(app.graphql, await registerUser(app.graphql));

@@ -15,7 +15,7 @@ import type {
   SessionRotationRepository,
 } from '../../src/modules/session/data/session-rotation.repository.js';
 import type { ReadRotationState, RotationWrite } from '../../src/modules/session/data/session-rotation.sql.js';
-import { SessionStatus, type Session } from '../../src/modules/session/domain/session.js';
+import { SessionStatus } from '../../src/modules/session/domain/session.js';
 import type { InMemoryDatabase, Tables } from './in-memory-database.js';
 import { toSession } from './in-memory-session-repository.js';
 import { addOutboxRow } from './in-memory-user-change-repository.js';
@@ -54,7 +54,7 @@ export class InMemorySessionRotationRepository implements Pick<
     });
   }
 
-  rotateIfUnchanged(w: RotationWrite, read: ReadRotationState & { recorded: AddressHistory }): Promise<Rotated | undefined> {
+  rotateIfUnchanged(w: RotationWrite, read: ReadRotationState): Promise<Rotated | undefined> {
     return this.db.write(`${NAME}.rotateIfUnchanged`, (tables) => {
       const row = tables.sessions.get(w.sessionId);
       const owner = tables.users.get(w.userId);
@@ -67,8 +67,7 @@ export class InMemorySessionRotationRepository implements Pick<
         row.status === SessionStatus.ACTIVE &&
         row.expiresAt.getTime() === read.expiresAt.getTime() &&
         row.deviceKeyThumbprint === read.deviceKeyThumbprint;
-      if (!unchanged) return undefined;
-      return { ...applyRotation(tables, w), recorded: read.recorded };
+      return unchanged ? applyRotation(tables, w) : undefined;
     });
   }
 
@@ -79,7 +78,7 @@ export class InMemorySessionRotationRepository implements Pick<
     return read;
   }
 
-  rotate(tx: EntityManager, w: RotationWrite): Promise<Rotated> {
+  rotate(tx: EntityManager, w: RotationWrite): Promise<Rotated & { recorded: AddressHistory }> {
     return this.db.inTransaction(`${NAME}.rotate`, tx, (tables) => {
       this.db.assertUserLocked(tx, w.userId, `${NAME}.rotate`);
       const row = tables.sessions.get(w.sessionId);
@@ -128,7 +127,7 @@ function readRow(tables: Tables, sessionId: string): LockedSession | undefined {
 }
 
 /** ROTATE_SQL's writes (the session, the device, the user's version, the activity entry, the outbox row) on a row known to be at generation n. */
-function applyRotation(tables: Tables, w: RotationWrite): { session: Session; version: number } {
+function applyRotation(tables: Tables, w: RotationWrite): Rotated {
   const row = tables.sessions.get(w.sessionId);
   const owner = tables.users.get(w.userId);
   if (!row || !owner) throw new Error('rotate: no such session or user');

@@ -76,11 +76,10 @@ export interface ReadSession extends LockedSession {
   readonly recorded: AddressHistory;
 }
 
-/** A rotation's outcome: the session after it, the user's event version it took, and what the log held before. */
+/** A rotation's outcome: the session after it and the user's event version it took. */
 export interface Rotated {
   readonly session: Session;
   readonly version: number;
-  readonly recorded: AddressHistory;
 }
 
 export interface Replay {
@@ -141,10 +140,10 @@ export class SessionRotationRepository {
    * rotate, outside any transaction, for a refresh decided on readForRefresh: one statement that
    * writes everything only if what `read` says still holds, and otherwise nothing (undefined).
    */
-  async rotateIfUnchanged(write: RotationWrite, read: ReadRotationState & { recorded: AddressHistory }): Promise<Rotated | undefined> {
+  async rotateIfUnchanged(write: RotationWrite, read: ReadRotationState): Promise<Rotated | undefined> {
     const rows = await queryRows<SessionRow & { readonly version: number }>(this.db, this.rotateIfUnchangedStatement, rotateIfUnchangedParameters(write, read));
     const row = rows[0];
-    return row && { session: toSession(row), version: row.version, recorded: read.recorded };
+    return row && { session: toSession(row), version: row.version };
   }
 
   /** The session a current-format token names, locked (user, then session); undefined if there is no such session. */
@@ -162,11 +161,11 @@ export class SessionRotationRepository {
   }
 
   /**
-   * Issues generation n+1 and reserves the user's next event version. Presenting generation n
-   * proves the client holds it, so n is committed; the statement's generation condition makes a
-   * second successor impossible.
+   * Issues generation n+1 and reserves the user's next event version, and says what the log held
+   * before its entry. Presenting generation n proves the client holds it, so n is committed; the
+   * statement's generation condition makes a second successor impossible.
    */
-  async rotate(tx: EntityManager, write: RotationWrite): Promise<Rotated> {
+  async rotate(tx: EntityManager, write: RotationWrite): Promise<Rotated & { recorded: AddressHistory }> {
     const { rows } = await queryUpdateOrDelete<RotatedSessionRow>(tx, this.rotateStatement, rotateParameters(write));
     const row = rows[0];
     // The caller holds the lock and read generation n, so this cannot happen; if it did, the

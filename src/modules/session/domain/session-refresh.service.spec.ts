@@ -454,11 +454,11 @@ describe('SessionRefreshService', () => {
 
     it.each([
       ['the embedded database', {}],
-      ['PostgreSQL (the losers read before the winner wrote)', 'postgres'],
+      ['PostgreSQL (the losers read before the winner wrote)', ON_POSTGRES],
     ] as const)(
       'of many concurrent refreshes with one token, rotates exactly once and replays that successor to the rest, on %s',
-      async (_, on) => {
-        if (on === 'postgres') await setUp(ON_POSTGRES);
+      async (_, env) => {
+        await setUp(env);
         const { session, refreshToken } = signedIn();
 
         const grants = await Promise.all(Array.from({ length: 5 }, () => sut.refresh(refreshToken, PHONE)));

@@ -37,7 +37,7 @@ type RefreshOutcome =
       readonly generation: number;
       readonly events: DomainEvent[];
       readonly rotated: boolean;
-      readonly underLocks: boolean;
+      readonly decidedUnderLocks: boolean;
     }
   | { readonly ok: false; readonly error: Error; readonly events: DomainEvent[] };
 
@@ -132,7 +132,7 @@ export class SessionRefreshService {
               generation,
               events: [],
               rotated: false,
-              underLocks: true,
+              decidedUnderLocks: true,
             };
           }
           case 'rotate': {
@@ -141,7 +141,7 @@ export class SessionRefreshService {
             const events = await this.userChange.within(tx, { userId: user.id, version, now, client }, (change) =>
               change.emitWritten({ type: 'SESSION_REFRESHED', version, session: rotated, device: next.device, recorded, client }),
             );
-            return { ...next.outcome, session: rotated, events, underLocks: true };
+            return { ...next.outcome, session: rotated, events, decidedUnderLocks: true };
           }
         }
       }));
@@ -157,7 +157,7 @@ export class SessionRefreshService {
       generation: outcome.generation,
       refreshToken: outcome.refreshToken,
     });
-    return { ...grant, refreshOutcome: outcome.rotated ? 'rotated' : 'replayed', decidedUnderLocks: outcome.underLocks };
+    return { ...grant, refreshOutcome: outcome.rotated ? 'rotated' : 'replayed', decidedUnderLocks: outcome.decidedUnderLocks };
   }
 
   /**
@@ -238,10 +238,9 @@ export class SessionRefreshService {
       tokenHash: presented.hash,
       expiresAt: read.session.expiresAt,
       deviceKeyThumbprint: read.session.deviceKeyThumbprint,
-      recorded: read.recorded,
     });
     if (!rotated) return undefined;
-    return { ...next.outcome, session: rotated.session, events: [event(rotated.session, rotated.version)], underLocks: false };
+    return { ...next.outcome, session: rotated.session, events: [event(rotated.session, rotated.version)], decidedUnderLocks: false };
   }
 
   /**
